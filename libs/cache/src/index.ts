@@ -1,0 +1,3 @@
+export * from './single-flight';
+export * from './growing-file';
+export * from './verifying-stream';

@@ -1,0 +1,55 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat, unlink, open } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { ChunkId, ChunkMissingError, ChunkStore, chunkName } from './chunk-store';
+
+/** Chunks as files under `<root>/<2 hex>/<blob>/<index>`; writes are rename-atomic. */
+export class FsChunkStore implements ChunkStore {
+  readonly kind = 'fs';
+
+  constructor(private readonly root: string) {}
+
+  private pathOf(id: ChunkId): string {
+    return join(this.root, chunkName(id));
+  }
+
+  async stat(id: ChunkId): Promise<number | undefined> {
+    try {
+      return (await stat(this.pathOf(id))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async read(id: ChunkId, start = 0, end?: number): Promise<Readable> {
+    // Open first so a missing chunk is a rejected promise, not a stream error mid-response.
+    let handle;
+    try {
+      handle = await open(this.pathOf(id), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkMissingError(id);
+      throw err;
+    }
+    return createReadStream('', { fd: handle.fd, start, end, highWaterMark: 256 * 1024, autoClose: true });
+  }
+
+  async putFile(id: ChunkId, localPath: string): Promise<void> {
+    const target = this.pathOf(id);
+    await mkdir(dirname(target), { recursive: true });
+    await rename(localPath, target);
+  }
+
+  async delete(id: ChunkId): Promise<void> {
+    await rm(this.pathOf(id), { force: true });
+  }
+
+  async ping(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    const probe = join(this.root, `.ping-${process.pid}`);
+    const h = await open(probe, 'w');
+    await h.close();
+    await unlink(probe);
+  }
+}

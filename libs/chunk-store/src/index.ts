@@ -1,0 +1,2 @@
+export * from './chunk-store';
+export * from './fs-chunk-store';

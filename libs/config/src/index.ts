@@ -1,0 +1,2 @@
+export * from './config.schema';
+export { loadConfig, parseSize, ConfigError } from './load-config';

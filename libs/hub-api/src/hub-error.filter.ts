@@ -1,0 +1,43 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { HubError } from '@dingo/hub-protocol';
+
+/** The one place errors become responses, always in the Hub's wire format. */
+@Catch()
+export class HubErrorFilter implements ExceptionFilter {
+  private readonly log = new Logger('HubErrorFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const req = host.switchToHttp().getRequest<Request>();
+    const err = toHubError(exception);
+    if (!(exception instanceof HubError) && err.status >= 500) {
+      this.log.error(`${req.method} ${req.originalUrl}: ${(exception as Error)?.stack ?? exception}`);
+    } else if (err.status >= 500) {
+      this.log.warn(`${req.method} ${req.originalUrl}: ${err.status} ${err.message}`);
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const wire = err.toResponse();
+    res.status(wire.status);
+    for (const [k, v] of Object.entries(wire.headers)) res.setHeader(k, v);
+    res.end(req.method === 'HEAD' ? undefined : wire.body);
+  }
+}
+
+export function toHubError(exception: unknown): HubError {
+  if (exception instanceof HubError) return exception;
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const message =
+      typeof response === 'object' && response && 'message' in response
+        ? [(response as { message: unknown }).message].flat().join('; ')
+        : exception.message;
+    const code = status === 404 ? 'NotFound' : status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status < 500 ? 'BadRequest' : 'InternalError';
+    return new HubError(status, code, message);
+  }
+  return new HubError(500, 'InternalError', 'Internal error');
+}

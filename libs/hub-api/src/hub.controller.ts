@@ -1,0 +1,71 @@
+import { Controller, Get, Head, Inject, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { HubError, parseApiRepoPath, parseResolvePath } from '@dingo/hub-protocol';
+import { Mirror } from '@dingo/mirror';
+import { HubMetrics } from './hub-metrics';
+
+/** The Hub-compatible surface: resolve (files) and the API; parses, delegates, answers. */
+@Controller()
+export class HubController {
+  constructor(
+    @Inject(Mirror) private readonly mirror: Mirror,
+    @Inject(HubMetrics) private readonly metrics: HubMetrics,
+  ) {}
+
+  @Head('{*path}')
+  async head(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.get(req, res);
+  }
+
+  @Get('{*path}')
+  async get(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const resolve = parseResolvePath(req.originalUrl);
+    if (resolve) return this.resolve(req, res, resolve);
+    return this.api(req, res);
+  }
+
+  @Post('{*path}')
+  async post(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.api(req, res);
+  }
+
+  private async resolve(req: Request, res: Response, route: NonNullable<ReturnType<typeof parseResolvePath>>) {
+    const head = req.method === 'HEAD';
+    const answer = await this.mirror.resolve.resolve(route, {
+      authorization: req.headers.authorization,
+      range: req.headers.range,
+      head,
+    });
+    res.writeHead(answer.status, answer.headers);
+    if (!answer.writeBody) {
+      res.end();
+      return;
+    }
+    try {
+      await answer.writeBody(res);
+      res.end();
+      this.metrics.servedBytes.inc(Number(answer.headers['Content-Length']));
+    } catch (err) {
+      // Headers are gone: all we can do is cut the connection so the client sees a short body.
+      res.destroy(err as Error);
+    }
+  }
+
+  private async api(req: Request, res: Response) {
+    const route = parseApiRepoPath(req.originalUrl);
+    if (!req.originalUrl.startsWith('/api/')) throw HubError.notFound(`Not Found: ${req.path.slice(0, 200)}`);
+    const answer = await this.mirror.api.handle({
+      method: req.method === 'POST' ? 'POST' : 'GET',
+      url: req.originalUrl,
+      route,
+      authorization: req.headers.authorization,
+      body: req.method === 'POST' ? (req as Request & { rawBody?: Buffer }).rawBody : undefined,
+      contentType: req.headers['content-type'],
+      publicBase: this.mirror.config.publicUrl?.replace(/\/+$/, '') ?? `${req.protocol}://${req.get('host')}`,
+    });
+    res.status(answer.status);
+    for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);
+    res.setHeader('Content-Length', answer.body.length);
+    res.end(req.method === 'HEAD' ? undefined : answer.body);
+  }
+}

@@ -1,0 +1,7 @@
+export * from './hub-api.module';
+export * from './hub.controller';
+export * from './hub-error.filter';
+export * from './hub-metrics';
+export * from './ops.controller';
+export * from './bootstrap';
+export * from './request-id.middleware';

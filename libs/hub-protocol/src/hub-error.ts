@@ -1,0 +1,73 @@
+/**
+ * The Hub's error vocabulary. Clients (huggingface_hub, @huggingface/hub) map `X-Error-Code` to
+ * exception types, so the codes and statuses here follow the Hub's exactly.
+ */
+export type HubErrorCode =
+  | 'RepoNotFound'
+  | 'RevisionNotFound'
+  | 'EntryNotFound'
+  | 'GatedRepo'
+  | 'BadRequest'
+  | 'Forbidden'
+  | 'Unauthorized'
+  | 'UpstreamUnavailable'
+  | 'IntegrityError'
+  | 'NotFound'
+  | 'InternalError';
+
+export class HubError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: HubErrorCode,
+    message: string,
+    /** Extra response headers (e.g. Content-Range on 416). */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HubError';
+  }
+
+  static repoNotFound(authenticated: boolean): HubError {
+    // The Hub answers 401 to anonymous callers because the repo might be private.
+    return authenticated
+      ? new HubError(404, 'RepoNotFound', 'Repository not found')
+      : new HubError(401, 'RepoNotFound', 'Repository not found');
+  }
+  static revisionNotFound(revision: string): HubError {
+    return new HubError(404, 'RevisionNotFound', `Invalid rev id: ${revision}`);
+  }
+  static entryNotFound(): HubError {
+    return new HubError(404, 'EntryNotFound', 'Entry not found');
+  }
+  static badRequest(message: string): HubError {
+    return new HubError(400, 'BadRequest', message);
+  }
+  static rangeNotSatisfiable(size: number): HubError {
+    return new HubError(416, 'BadRequest', 'Requested range not satisfiable', {
+      'Content-Range': `bytes */${size}`,
+    });
+  }
+  static upstreamUnavailable(detail: string): HubError {
+    return new HubError(
+      503,
+      'UpstreamUnavailable',
+      `The upstream hub is unreachable and this content is not cached on the mirror (${detail})`,
+    );
+  }
+  static notFound(message = 'Not Found'): HubError {
+    return new HubError(404, 'NotFound', message);
+  }
+
+  /** Headers and body in the Hub's wire format. */
+  toResponse(requestId?: string): { status: number; headers: Record<string, string>; body: string } {
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json; charset=utf-8',
+      'X-Error-Code': this.code,
+      // Header values must be latin1 without newlines.
+      'X-Error-Message': this.message.replace(/[^\x20-\x7e]/g, '?'),
+      ...this.headers,
+    };
+    if (requestId) headers['X-Request-Id'] = requestId;
+    return { status: this.status, headers, body: JSON.stringify({ error: this.message }) };
+  }
+}

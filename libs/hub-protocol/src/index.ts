@@ -1,0 +1,5 @@
+export * from './hub-error';
+export * from './repo-ref';
+export * from './routes';
+export * from './range';
+export * from './headers';

@@ -1,0 +1,58 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DataSource, DataSourceOptions, MixedList } from 'typeorm';
+import { DingoConfig } from '@dingo/config';
+import { METADATA_ENTITIES } from './entities';
+import { InitialCacheSchema1764100000000 } from './migrations/1764100000000-initial-cache-schema';
+
+export const METADATA_MIGRATIONS = [InitialCacheSchema1764100000000];
+
+export interface DataSourceExtras {
+  // Other libs (auth, audit) register their entities and migrations here.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities?: MixedList<Function>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations?: Function[];
+}
+
+/** SQLite (embedded) or MySQL (production); schema comes from migrations, never `synchronize`. */
+export function metadataDataSourceOptions(config: DingoConfig, extras: DataSourceExtras = {}): DataSourceOptions {
+  const entities = [...METADATA_ENTITIES, ...((extras.entities as unknown[]) ?? [])] as DataSourceOptions['entities'];
+  const migrations = [...METADATA_MIGRATIONS, ...(extras.migrations ?? [])];
+  if (config.database.type === 'mysql') {
+    if (!config.database.url) throw new Error('database.url (DINGO_DB_URL) is required for mysql');
+    return {
+      type: 'mysql',
+      url: config.database.url,
+      entities,
+      migrations,
+      migrationsRun: true,
+      synchronize: false,
+      charset: 'utf8mb4',
+      supportBigNumbers: true,
+      extra: { connectionLimit: 20 },
+    };
+  }
+  const database = config.database.url ?? join(config.dataDir, 'metadata.sqlite');
+  if (database !== ':memory:') mkdirSync(dirname(database), { recursive: true });
+  return {
+    type: 'better-sqlite3',
+    database,
+    entities,
+    migrations,
+    migrationsRun: true,
+    synchronize: false,
+    // WAL lets readers proceed while a writer commits; NORMAL sync is safe with WAL.
+    prepareDatabase: (db: { pragma(s: string): unknown }) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+    },
+  };
+}
+
+export async function openMetadataDataSource(config: DingoConfig, extras?: DataSourceExtras): Promise<DataSource> {
+  const ds = new DataSource(metadataDataSourceOptions(config, extras));
+  await ds.initialize();
+  return ds;
+}

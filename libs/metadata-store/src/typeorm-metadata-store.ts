@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { DataSource, Repository } from 'typeorm';
+import { RepoType } from '@dingo/hub-protocol';
+import { ApiCacheEntity, BlobEntity, ChunkEntity, FileEntity, RepoEntity, RevisionEntity } from './entities';
+import {
+  ApiCacheRecord,
+  BlobRecord,
+  BlobState,
+  ChunkRecord,
+  FileRecord,
+  MetadataPort,
+  RepoRecord,
+  RevisionRecord,
+} from './records';
+
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+
+/** The metadata port on a TypeORM data source (SQLite embedded, MySQL in production). */
+export class TypeOrmMetadataStore implements MetadataPort {
+  private readonly revisions: Repository<RevisionEntity>;
+  private readonly files: Repository<FileEntity>;
+  private readonly blobs: Repository<BlobEntity>;
+  private readonly chunks: Repository<ChunkEntity>;
+  private readonly repos: Repository<RepoEntity>;
+  private readonly apiCache: Repository<ApiCacheEntity>;
+
+  constructor(private readonly ds: DataSource) {
+    this.revisions = ds.getRepository(RevisionEntity);
+    this.files = ds.getRepository(FileEntity);
+    this.blobs = ds.getRepository(BlobEntity);
+    this.chunks = ds.getRepository(ChunkEntity);
+    this.repos = ds.getRepository(RepoEntity);
+    this.apiCache = ds.getRepository(ApiCacheEntity);
+  }
+
+  async getRevision(repoType: RepoType, repoId: string, revision: string): Promise<RevisionRecord | undefined> {
+    const row = await this.revisions.findOneBy({ key: sha1(`${repoType}/${repoId}@${revision}`) });
+    return row ? { ...row, repoType: row.repoType as RepoType } : undefined;
+  }
+
+  async putRevision(r: RevisionRecord): Promise<void> {
+    await this.revisions.upsert({ key: sha1(`${r.repoType}/${r.repoId}@${r.revision}`), ...r }, ['key']);
+  }
+
+  async getFile(repoType: RepoType, repoId: string, commit: string, path: string): Promise<FileRecord | undefined> {
+    const row = await this.files.findOneBy({ key: sha1(`${repoType}/${repoId}@${commit}:${path}`) });
+    if (!row) return undefined;
+    const { key: _key, ...rest } = row;
+    return { ...rest, repoType: row.repoType as RepoType, lfs: Boolean(row.lfs) };
+  }
+
+  async putFile(r: FileRecord): Promise<void> {
+    await this.files.upsert({ key: sha1(`${r.repoType}/${r.repoId}@${r.commit}:${r.path}`), ...r }, ['key']);
+  }
+
+  async getBlob(key: string): Promise<BlobRecord | undefined> {
+    const row = await this.blobs.findOneBy({ key });
+    return row ? { ...row, state: row.state as BlobState } : undefined;
+  }
+
+  async putBlob(r: BlobRecord): Promise<void> {
+    await this.blobs.upsert(r, ['key']);
+  }
+
+  async setBlobState(key: string, state: BlobState): Promise<void> {
+    await this.blobs.update({ key }, { state, lastAccessAt: Date.now() });
+  }
+
+  async listChunks(blobKey: string): Promise<ChunkRecord[]> {
+    return this.chunks.find({ where: { blobKey }, order: { index: 'ASC' } });
+  }
+
+  async putChunk(r: ChunkRecord): Promise<void> {
+    await this.chunks.upsert(r, ['blobKey', 'index']);
+  }
+
+  async deleteChunk(blobKey: string, index: number): Promise<void> {
+    await this.chunks.delete({ blobKey, index });
+  }
+
+  async getRepo(key: string): Promise<RepoRecord | undefined> {
+    const row = await this.repos.findOneBy({ key });
+    return row ? { ...row, visibility: row.visibility as RepoRecord['visibility'] } : undefined;
+  }
+
+  async putRepo(r: RepoRecord): Promise<void> {
+    await this.repos.upsert(r, ['key']);
+  }
+
+  async getApiCache(key: string): Promise<ApiCacheRecord | undefined> {
+    const row = await this.apiCache.findOneBy({ key });
+    if (!row) return undefined;
+    return { ...row, headers: JSON.parse(row.headers), body: Buffer.from(row.body), immutable: Boolean(row.immutable) };
+  }
+
+  async putApiCache(r: ApiCacheRecord): Promise<void> {
+    await this.apiCache.upsert({ ...r, headers: JSON.stringify(r.headers) }, ['key']);
+  }
+
+  async ping(): Promise<void> {
+    await this.ds.query('SELECT 1');
+  }
+}

@@ -1,0 +1,109 @@
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Logger } from '@nestjs/common';
+import { VerifyingStream } from '@dingo/cache';
+import { ChunkMissingError, ChunkStore } from '@dingo/chunk-store';
+import { ChunkRecord, MetadataPort } from '@dingo/metadata-store';
+import { JobQueue, PRIORITY } from '@dingo/jobs';
+import { BlobPlan, chunkBounds, chunkCount } from './blob-plan';
+import { ChunkPuller } from './chunk-puller';
+import { FileSource } from './located-file';
+
+export interface ReadAheadJob {
+  plan: BlobPlan;
+  index: number;
+  source: FileSource;
+}
+
+/**
+ * Streams any byte range of a blob, chunk by chunk: from the store when the chunk is there, else
+ * by joining (or starting) its upstream pull. While a client reads chunk i of an incomplete blob,
+ * the next chunks are pulled in parallel so a cold download is not limited to one connection.
+ */
+export class BlobReader {
+  private readonly log = new Logger(BlobReader.name);
+
+  constructor(
+    private readonly store: ChunkStore,
+    private readonly meta: MetadataPort,
+    private readonly puller: ChunkPuller,
+    private readonly readAhead: JobQueue<ReadAheadJob>,
+    private readonly readAheadChunks: number,
+    private readonly verifyOnRead: boolean,
+  ) {}
+
+  /** Writes bytes [start, end] of the blob to `out` (not ending it). */
+  async stream(plan: BlobPlan, source: FileSource, start: number, end: number, out: Writable): Promise<void> {
+    const known = new Map<number, ChunkRecord>((await this.meta.listChunks(plan.key)).map((c) => [c.index, c]));
+    const first = Math.floor(start / plan.chunkSize);
+    const last = Math.floor(end / plan.chunkSize);
+    for (let index = first; index <= last; index++) {
+      const bounds = chunkBounds(plan, index);
+      const from = Math.max(start, bounds.start) - bounds.start;
+      const to = Math.min(end, bounds.end) - bounds.start;
+      this.scheduleReadAhead(plan, index, known, source);
+      const part = await this.openChunk(plan, index, from, to, known, source);
+      await pipeline(part, out, { end: false });
+    }
+  }
+
+  private async openChunk(
+    plan: BlobPlan,
+    index: number,
+    from: number,
+    to: number,
+    known: Map<number, ChunkRecord>,
+    source: FileSource,
+  ): Promise<Readable> {
+    const id = { blob: plan.key, index };
+    const running = this.puller.active(id);
+    if (running && !running.file.finished) return running.file.createReader(from, to);
+    // Read-ahead may have stored it since `known` was read.
+    const record = known.get(index) ?? (await this.meta.listChunks(plan.key)).find((c) => c.index === index);
+    if (record) {
+      try {
+        const body = await this.store.read(id, from, to);
+        const whole = from === 0 && to === record.size - 1;
+        if (!this.verifyOnRead || !whole) return body;
+        return body.pipe(
+          new VerifyingStream(record.sha256, (err) => {
+            this.log.error(`chunk ${plan.key}#${index} changed in the store (${err.message}); dropping it`);
+            void this.forget(plan, index);
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof ChunkMissingError)) throw err;
+        this.log.warn(`chunk ${plan.key}#${index} vanished from the store; pulling it again`);
+        await this.forget(plan, index);
+      }
+    }
+    // Attach synchronously: once a download has finished writing, its bytes are read from the store.
+    const download = this.puller.active(id) ?? this.puller.pull(plan, index, source);
+    if (!download.file.finished) return download.file.createReader(from, to);
+    await download.done;
+    return this.store.read(id, from, to);
+  }
+
+  private async forget(plan: BlobPlan, index: number): Promise<void> {
+    await this.meta.deleteChunk(plan.key, index);
+    await this.store.delete({ blob: plan.key, index });
+    await this.meta.setBlobState(plan.key, 'partial');
+  }
+
+  private scheduleReadAhead(plan: BlobPlan, index: number, known: Map<number, ChunkRecord>, source: FileSource): void {
+    const last = Math.min(chunkCount(plan) - 1, index + this.readAheadChunks);
+    for (let next = index + 1; next <= last; next++) {
+      if (known.has(next) || this.puller.active({ blob: plan.key, index: next })) continue;
+      void this.readAhead.add({ plan, index: next, source }, { priority: PRIORITY.readAhead, jobId: `${plan.key}#${next}` });
+    }
+  }
+}
+
+/** The read-ahead worker: pulls a chunk unless it is already stored. */
+export function readAheadWorker(puller: ChunkPuller, store: ChunkStore, meta: MetadataPort) {
+  return async ({ plan, index, source }: ReadAheadJob): Promise<void> => {
+    const stored = (await meta.listChunks(plan.key)).some((c) => c.index === index);
+    if (stored && (await store.stat({ blob: plan.key, index })) !== undefined) return;
+    await puller.pull(plan, index, source).done;
+  };
+}

@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
+import { GrowingFile } from '@dingo/cache';
+import { ChunkId, ChunkStore } from '@dingo/chunk-store';
+import { MetadataPort } from '@dingo/metadata-store';
+import { UpstreamUnreachableError } from '@dingo/upstream';
+import { BlobPlan, chunkBounds } from './blob-plan';
+import { FileSource } from './located-file';
+import { UpstreamFileError, UpstreamFileReader } from './upstream-file-reader';
+
+export interface PullStats {
+  upstreamBytes: number;
+  chunksPulled: number;
+  retries: number;
+}
+
+/** One chunk on its way from upstream: readers follow `file`; `done` settles once it is stored. */
+export interface ChunkDownload {
+  file: GrowingFile;
+  done: Promise<void>;
+}
+
+/**
+ * Pulls chunks from upstream into the chunk store, one download per chunk however many callers
+ * ask (single-flight). A broken connection resumes from the last byte written; the chunk is
+ * stored, and recorded with its sha256, only when complete.
+ */
+export class ChunkPuller {
+  private readonly log = new Logger(ChunkPuller.name);
+  private readonly inflight = new Map<string, ChunkDownload>();
+  private stagingSeq = 0;
+  readonly stats: PullStats = { upstreamBytes: 0, chunksPulled: 0, retries: 0 };
+
+  constructor(
+    private readonly store: ChunkStore,
+    private readonly meta: MetadataPort,
+    private readonly reader: UpstreamFileReader,
+    private readonly stagingDir: string,
+    private readonly retries: number,
+    private readonly onChunkStored: (plan: BlobPlan, index: number) => void,
+  ) {
+    mkdirSync(stagingDir, { recursive: true });
+  }
+
+  /** The running download for a chunk, if any (synchronous so callers can attach before it commits). */
+  active(id: ChunkId): ChunkDownload | undefined {
+    return this.inflight.get(`${id.blob}#${id.index}`);
+  }
+
+  /** Starts (or joins) the download of a chunk. */
+  pull(plan: BlobPlan, index: number, source: FileSource): ChunkDownload {
+    const key = `${plan.key}#${index}`;
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const { size } = chunkBounds(plan, index);
+    const path = join(this.stagingDir, `${plan.key}.${index}.${process.pid}.${this.stagingSeq++}`);
+    const file = new GrowingFile(path, size);
+    const download: ChunkDownload = { file, done: Promise.resolve() };
+    download.done = this.download(plan, index, source, file).finally(() => this.inflight.delete(key));
+    download.done.catch(() => undefined); // observed by readers; avoid unhandled rejections
+    this.inflight.set(key, download);
+    return download;
+  }
+
+  private async download(plan: BlobPlan, index: number, source: FileSource, file: GrowingFile): Promise<void> {
+    const { start, end, size } = chunkBounds(plan, index);
+    const handle = await open(file.path, 'w+');
+    const hash = createHash('sha256');
+    try {
+      for (let attempt = 0; file.written < size; attempt++) {
+        try {
+          const body = await this.reader.open(source, start + file.written, end);
+          for await (const part of body as AsyncIterable<Buffer>) {
+            const take = Math.min(part.length, size - file.written);
+            await handle.write(part, 0, take, file.written);
+            hash.update(take === part.length ? part : part.subarray(0, take));
+            this.stats.upstreamBytes += take;
+            file.advance(take);
+            if (file.written >= size) break;
+          }
+        } catch (err) {
+          const retryable =
+            err instanceof UpstreamUnreachableError ||
+            (err instanceof UpstreamFileError && err.retryable) ||
+            !(err instanceof UpstreamFileError);
+          if (!retryable || attempt >= this.retries) throw err;
+          this.stats.retries++;
+          this.log.warn(`chunk ${plan.key}#${index}: ${(err as Error).message}; resuming at byte ${file.written}`);
+          await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000)));
+          continue;
+        }
+        if (file.written < size) {
+          if (attempt >= this.retries) throw new UpstreamFileError(`Upstream body ended early for ${plan.key}#${index}`, true);
+          this.stats.retries++;
+        }
+      }
+      await handle.close();
+      // Readers that attached before this point hold their own descriptors; later ones read the store.
+      file.finish();
+      await this.store.putFile({ blob: plan.key, index }, file.path);
+      await this.meta.putChunk({ blobKey: plan.key, index, size, sha256: hash.digest('hex') });
+      this.stats.chunksPulled++;
+      this.onChunkStored(plan, index);
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      file.fail(err as Error);
+      await rm(file.path, { force: true });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { DingoConfig } from '@dingo/config';
+import { FsChunkStore } from '@dingo/chunk-store';
+import { InProcessJobQueue } from '@dingo/jobs';
+import { openMetadataDataSource, TypeOrmMetadataStore } from '@dingo/metadata-store';
+import { Logger } from '@nestjs/common';
+import { ReadAheadJob } from './blob-reader';
+import { Mirror, MirrorAdapters } from './mirror';
+
+/** Embedded mode: SQLite metadata, chunks on local disk, an in-process queue. No services needed. */
+export async function createEmbeddedMirror(config: DingoConfig): Promise<Mirror> {
+  const ds: DataSource = await openMetadataDataSource(config);
+  const log = new Logger('ReadAhead');
+  const adapters: MirrorAdapters = {
+    meta: new TypeOrmMetadataStore(ds),
+    store: new FsChunkStore(join(config.dataDir, 'chunks')),
+    readAhead: new InProcessJobQueue<ReadAheadJob>((err, job) =>
+      log.warn(`read-ahead ${job.plan.key}#${job.index} failed: ${(err as Error).message}`),
+    ),
+    close: () => ds.destroy(),
+  };
+  return new Mirror(config, adapters);
+}

@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { DingoConfig } from '@dingo/config';
+import { ChunkStore } from '@dingo/chunk-store';
+import { JobQueue } from '@dingo/jobs';
+import { MetadataPort } from '@dingo/metadata-store';
+import { UpstreamHttp, UpstreamRouter } from '@dingo/upstream';
+import { AccessVerdicts } from './access-verdicts';
+import { ApiProxy } from './api-proxy';
+import { BlobReader, ReadAheadJob, readAheadWorker } from './blob-reader';
+import { BlobVerifier } from './blob-verifier';
+import { ChunkPuller } from './chunk-puller';
+import { FileLocator } from './file-locator';
+import { ResolveService } from './resolve-service';
+import { UpstreamFileReader } from './upstream-file-reader';
+
+/** The adapters a deployment chooses: embedded (SQLite, disk, in-process) or distributed. */
+export interface MirrorAdapters {
+  meta: MetadataPort;
+  store: ChunkStore;
+  readAhead: JobQueue<ReadAheadJob>;
+  /** Releases what the adapters hold (connections, files). */
+  close?: () => Promise<void>;
+}
+
+/** Every service of the mirror, wired once from config and adapters. */
+export class Mirror {
+  readonly http: UpstreamHttp;
+  readonly router: UpstreamRouter;
+  readonly access: AccessVerdicts;
+  readonly locator: FileLocator;
+  readonly puller: ChunkPuller;
+  readonly verifier: BlobVerifier;
+  readonly reader: BlobReader;
+  readonly resolve: ResolveService;
+  readonly api: ApiProxy;
+
+  constructor(
+    readonly config: DingoConfig,
+    readonly adapters: MirrorAdapters,
+  ) {
+    const { meta, store, readAhead } = adapters;
+    this.http = new UpstreamHttp(config.upstreamTimeoutMs);
+    this.router = new UpstreamRouter(this.http, config.upstreams);
+    this.access = new AccessVerdicts(meta, config.authVerdictTtlSeconds * 1000, config.offlineVerdictGraceSeconds * 1000);
+    this.locator = new FileLocator(meta, this.router, this.access, config.revisionTtlSeconds * 1000);
+    this.verifier = new BlobVerifier(store, meta);
+    this.puller = new ChunkPuller(
+      store,
+      meta,
+      new UpstreamFileReader(this.router),
+      join(config.dataDir, 'staging'),
+      config.upstreamRetries,
+      (plan) => void this.verifier.verifyIfComplete(plan),
+    );
+    this.reader = new BlobReader(store, meta, this.puller, readAhead, config.readAheadChunks, config.verifyChunksOnRead);
+    readAhead.process(readAheadWorker(this.puller, store, meta), config.maxConcurrentPulls);
+    this.resolve = new ResolveService(this.locator, meta, this.reader, config.chunkSizeBytes);
+    this.api = new ApiProxy(meta, this.router, this.access, config.revisionTtlSeconds * 1000);
+  }
+
+  async close(): Promise<void> {
+    await this.adapters.readAhead.close();
+    await this.http.close();
+    await this.adapters.close?.();
+  }
+}

@@ -1,0 +1,2 @@
+export * from './upstream-client';
+export * from './upstream-router';
