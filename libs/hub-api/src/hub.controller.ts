@@ -1,8 +1,10 @@
-import { Controller, Get, Head, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Head, Inject, Optional, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { HubError, parseApiRepoPath, parseResolvePath } from '@dingo/hub-protocol';
 import { Mirror } from '@dingo/mirror';
 import { HubMetrics } from './hub-metrics';
+import { dingoContext, upstreamAuthorizationOf } from './upstream-authorization';
+import { AUDIT_SINK, AuditSink } from './audit-sink';
 
 /** The Hub-compatible surface: resolve (files) and the API; parses, delegates, answers. */
 @Controller()
@@ -10,6 +12,7 @@ export class HubController {
   constructor(
     @Inject(Mirror) private readonly mirror: Mirror,
     @Inject(HubMetrics) private readonly metrics: HubMetrics,
+    @Optional() @Inject(AUDIT_SINK) private readonly audit?: AuditSink,
   ) {}
 
   @Head('{*path}')
@@ -32,7 +35,7 @@ export class HubController {
   private async resolve(req: Request, res: Response, route: NonNullable<ReturnType<typeof parseResolvePath>>) {
     const head = req.method === 'HEAD';
     const answer = await this.mirror.resolve.resolve(route, {
-      authorization: req.headers.authorization,
+      authorization: upstreamAuthorizationOf(req),
       range: req.headers.range,
       head,
     });
@@ -41,14 +44,32 @@ export class HubController {
       res.end();
       return;
     }
+    let aborted = false;
     try {
       await answer.writeBody(res);
       res.end();
-      this.metrics.servedBytes.inc(Number(answer.headers['Content-Length']));
     } catch (err) {
       // Headers are gone: all we can do is cut the connection so the client sees a short body.
+      aborted = true;
       res.destroy(err as Error);
     }
+    const bytes = aborted ? 0 : Number(answer.headers['Content-Length']);
+    this.metrics.servedBytes.inc(bytes);
+    const who = dingoContext(req)?.principal;
+    this.audit?.record({
+      action: 'download',
+      repoType: route.repo.type,
+      repoId: route.repo.id,
+      revision: route.revision,
+      commit: answer.file.commit,
+      path: route.path,
+      bytes,
+      status: answer.status,
+      clientIp: req.ip ?? '',
+      userId: who?.userId,
+      tokenId: who?.tokenId,
+      aborted,
+    });
   }
 
   private async api(req: Request, res: Response) {
@@ -58,7 +79,7 @@ export class HubController {
       method: req.method === 'POST' ? 'POST' : 'GET',
       url: req.originalUrl,
       route,
-      authorization: req.headers.authorization,
+      authorization: upstreamAuthorizationOf(req),
       body: req.method === 'POST' ? (req as Request & { rawBody?: Buffer }).rawBody : undefined,
       contentType: req.headers['content-type'],
       publicBase: this.mirror.config.publicUrl?.replace(/\/+$/, '') ?? `${req.protocol}://${req.get('host')}`,

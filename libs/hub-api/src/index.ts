@@ -5,3 +5,5 @@ export * from './hub-metrics';
 export * from './ops.controller';
 export * from './bootstrap';
 export * from './request-id.middleware';
+export * from './upstream-authorization';
+export * from './audit-sink';
