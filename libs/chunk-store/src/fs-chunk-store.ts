@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, open as openFd } from 'node:fs';
+import { promisify } from 'node:util';
 import { mkdir, rename, rm, stat, unlink, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -25,14 +26,14 @@ export class FsChunkStore implements ChunkStore {
 
   async read(id: ChunkId, start = 0, end?: number): Promise<Readable> {
     // Open first so a missing chunk is a rejected promise, not a stream error mid-response.
-    let handle;
+    let fd: number;
     try {
-      handle = await open(this.pathOf(id), 'r');
+      fd = await promisify(openFd)(this.pathOf(id), 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkMissingError(id);
       throw err;
     }
-    return createReadStream('', { fd: handle.fd, start, end, highWaterMark: 256 * 1024, autoClose: true });
+    return createReadStream('', { fd, start, end, highWaterMark: 256 * 1024, autoClose: true });
   }
 
   async putFile(id: ChunkId, localPath: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { Controller, Get, Head, Inject, Optional, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Head, Inject, Logger, Optional, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { HubError, parseApiRepoPath, parseResolvePath } from '@dingo/hub-protocol';
 import { Mirror } from '@dingo/mirror';
@@ -9,6 +9,7 @@ import { AUDIT_SINK, AuditSink } from './audit-sink';
 /** The Hub-compatible surface: resolve (files) and the API; parses, delegates, answers. */
 @Controller()
 export class HubController {
+  private readonly log = new Logger(HubController.name);
   constructor(
     @Inject(Mirror) private readonly mirror: Mirror,
     @Inject(HubMetrics) private readonly metrics: HubMetrics,
@@ -51,6 +52,7 @@ export class HubController {
     } catch (err) {
       // Headers are gone: all we can do is cut the connection so the client sees a short body.
       aborted = true;
+      if (!res.destroyed) this.log.warn(`${req.method} ${req.originalUrl} cut short: ${(err as Error).message}`);
       res.destroy(err as Error);
     }
     const bytes = aborted ? 0 : Number(answer.headers['Content-Length']);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, write } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { GrowingFile } from '@dingo/cache';
@@ -57,17 +58,23 @@ export class ChunkPuller {
     if (running) return running;
     const { size } = chunkBounds(plan, index);
     const path = join(this.stagingDir, `${plan.key}.${index}.${process.pid}.${this.stagingSeq++}`);
+    // Created synchronously so readers can open it the moment the download is visible.
+    const fd = openSync(path, 'w+');
     const file = new GrowingFile(path, size);
     const download: ChunkDownload = { file, done: Promise.resolve() };
-    download.done = this.download(plan, index, source, file).finally(() => this.inflight.delete(key));
+    download.done = this.download(plan, index, source, file, fd).finally(() => this.inflight.delete(key));
     download.done.catch(() => undefined); // observed by readers; avoid unhandled rejections
     this.inflight.set(key, download);
     return download;
   }
 
-  private async download(plan: BlobPlan, index: number, source: FileSource, file: GrowingFile): Promise<void> {
+  private async download(plan: BlobPlan, index: number, source: FileSource, file: GrowingFile, fd: number): Promise<void> {
     const { start, end, size } = chunkBounds(plan, index);
-    const handle = await open(file.path, 'w+');
+    let open = true;
+    const close = () => {
+      if (open) closeSync(fd);
+      open = false;
+    };
     const hash = createHash('sha256');
     try {
       for (let attempt = 0; file.written < size; attempt++) {
@@ -75,7 +82,7 @@ export class ChunkPuller {
           const body = await this.reader.open(source, start + file.written, end);
           for await (const part of body as AsyncIterable<Buffer>) {
             const take = Math.min(part.length, size - file.written);
-            await handle.write(part, 0, take, file.written);
+            await writeAt(fd, part, take, file.written);
             hash.update(take === part.length ? part : part.subarray(0, take));
             this.stats.upstreamBytes += take;
             file.advance(take);
@@ -97,7 +104,7 @@ export class ChunkPuller {
           this.stats.retries++;
         }
       }
-      await handle.close();
+      close();
       // Readers that attached before this point hold their own descriptors; later ones read the store.
       file.finish();
       await this.store.putFile({ blob: plan.key, index }, file.path);
@@ -105,10 +112,19 @@ export class ChunkPuller {
       this.stats.chunksPulled++;
       this.onChunkStored(plan, index);
     } catch (err) {
-      await handle.close().catch(() => undefined);
+      close();
       file.fail(err as Error);
       await rm(file.path, { force: true });
       throw err;
     }
+  }
+}
+
+const writeFd = promisify(write);
+
+async function writeAt(fd: number, data: Buffer, length: number, position: number): Promise<void> {
+  for (let off = 0; off < length; ) {
+    const { bytesWritten } = await writeFd(fd, data, off, length - off, position + off);
+    off += bytesWritten;
   }
 }

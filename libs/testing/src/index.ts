@@ -1,0 +1,3 @@
+export * from './temp-dir';
+export * from './embedded-gateway';
+export * from './http';
