@@ -1,0 +1,146 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { AccessPolicy } from './access-policy';
+import { CdnController } from './cdn-controller';
+import { CdnUrlSigner } from './cdn-url-signer';
+import { ContentStore } from './content-store';
+import { FaultInjector } from './fault-injector';
+import { HubRequestHandler } from './hub-request-handler';
+import { RepoRegistry } from './repo-registry';
+import { ResponseWriter } from './response-writer';
+import { repoUrlPrefix, type SimContext } from './sim-context';
+import { buildRepo } from './sim-repo';
+import { StatsRecorder } from './stats-recorder';
+import type { SimFault, SimOptions, SimRepo, SimRepoSpec, SimRepoType, SimStats } from './types';
+
+const HOST = '127.0.0.1';
+
+/**
+ * A fake HuggingFace Hub on loopback: a hub origin (resolve + API) and a separate CDN origin
+ * serving LFS bytes behind signed redirects, with injectable faults, throttling and counters.
+ */
+export class HubSimulator {
+  private readonly registry = new RepoRegistry();
+  private readonly faults = new FaultInjector();
+  private readonly statsRecorder: StatsRecorder;
+  private readonly store: ContentStore;
+  private readonly hubServer: Server;
+  private readonly cdnServer: Server;
+  private readonly sockets = new Set<Socket>();
+  private hubPort: number;
+  private cdnPort: number;
+
+  private constructor(private readonly opts: SimOptions) {
+    this.hubPort = opts.port ?? 0;
+    this.cdnPort = opts.cdnPort ?? 0;
+    this.store = new ContentStore(opts.dataDir);
+    this.statsRecorder = new StatsRecorder((sha) => this.registry.pathsOf(sha));
+    const writer = new ResponseWriter(this.statsRecorder, this.faults, {
+      latencyMs: opts.latencyMs ?? 0,
+      bandwidthPerConnection: opts.bandwidthPerConnection ?? 0,
+    });
+    const ctx: SimContext = {
+      registry: this.registry,
+      policy: new AccessPolicy(opts.tokens ?? {}, (repo) => `${this.url}/${repoUrlPrefix(repo)}${repo.id}`),
+      signer: new CdnUrlSigner(opts.cdnUrlTtlSeconds ?? 3600),
+      hubUrl: '',
+      cdnUrl: '',
+      treePageSize: opts.treePageSize,
+      gzipTextFiles: opts.gzipTextFiles ?? false,
+    };
+    Object.defineProperties(ctx, {
+      hubUrl: { get: () => this.url },
+      cdnUrl: { get: () => this.cdnUrl },
+    });
+    const hub = new HubRequestHandler(ctx, writer);
+    const cdn = new CdnController(ctx, writer);
+    this.hubServer = this.makeServer((req, res) => hub.handle(req, res));
+    this.cdnServer = this.makeServer((req, res) => cdn.handle(req, res));
+  }
+
+  static async start(opts: SimOptions): Promise<HubSimulator> {
+    const sim = new HubSimulator(opts);
+    await sim.store.init();
+    await sim.listen();
+    return sim;
+  }
+
+  /** The hub origin, e.g. 'http://127.0.0.1:PORT'. */
+  get url(): string {
+    return `http://${HOST}:${this.hubPort}`;
+  }
+
+  /** The CDN origin LFS redirects point to. */
+  get cdnUrl(): string {
+    return `http://${HOST}:${this.cdnPort}`;
+  }
+
+  get stats(): SimStats {
+    return this.statsRecorder;
+  }
+
+  /** Adds (or replaces, e.g. to push new commits upstream) a repo; writes new contents into dataDir. */
+  async addRepo(spec: SimRepoSpec): Promise<SimRepo> {
+    const repo = await buildRepo(spec, this.store);
+    this.registry.put(repo);
+    return repo;
+  }
+
+  repo(type: SimRepoType, id: string): SimRepo | undefined {
+    return this.registry.get(type, id);
+  }
+
+  /** `match` is tested against the request path + query on both origins; the fault fires `times` times. */
+  injectFault(match: RegExp, fault: SimFault, times = 1): void {
+    this.faults.add(match, fault, times);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** Closes both servers and destroys open sockets: the upstream goes offline. */
+  async stop(): Promise<void> {
+    const closing = [this.hubServer, this.cdnServer].map(
+      (server) =>
+        new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())),
+    );
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    await Promise.all(closing);
+  }
+
+  /** Listens again on the same ports: the upstream comes back. */
+  async restart(): Promise<void> {
+    await this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    this.hubPort = await listenOn(this.hubServer, this.hubPort);
+    this.cdnPort = await listenOn(this.cdnServer, this.cdnPort);
+  }
+
+  private makeServer(handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Server {
+    const server = createServer({ keepAliveTimeout: 5000, requestTimeout: 0 }, (req, res) => {
+      handler(req, res).catch(() => res.destroy());
+    });
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    // A client that vanishes mid-request must not take the simulator down.
+    server.on('clientError', (_err, socket) => socket.destroy());
+    return server;
+  }
+}
+
+function listenOn(server: Server, port: number): Promise<number> {
+  if (server.listening) return Promise.resolve((server.address() as AddressInfo).port);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, HOST, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

@@ -1,0 +1,17 @@
+export { HubSimulator } from './hub-simulator';
+export type {
+  SimCommit,
+  SimCommitSpec,
+  SimFault,
+  SimFileInfo,
+  SimFileSpec,
+  SimOptions,
+  SimOrigin,
+  SimRepo,
+  SimRepoSpec,
+  SimRepoType,
+  SimRequestRecord,
+  SimStats,
+  SimTokenGrant,
+} from './types';
+export { gitBlobSha1, lfsPointerText } from './git-objects';

@@ -1,0 +1,150 @@
+// Public types of the Hub simulator. Test suites and benchmarks code against these names.
+
+export type SimRepoType = 'model' | 'dataset' | 'space';
+
+export interface SimFileSpec {
+  /** Path inside the repo: 'config.json', 'nested/dir/model-00001.safetensors'. */
+  path: string;
+  /** Generate `size` deterministic pseudo-random bytes (seeded by repo id + path + content version). */
+  size?: number;
+  /** Or explicit content. */
+  content?: string | Buffer;
+  /** Default: true when size >= 1_000_000 or the extension is .safetensors/.bin/.parquet/.gguf/.onnx/.pt. */
+  lfs?: boolean;
+  /** LFS only: resolve responses carry the Hub's Xet headers (X-Xet-Hash, X-Xet-Refresh-Route, Link). */
+  xet?: boolean;
+}
+
+/** Each commit is the previous tree plus `files`, minus `deletes` (a path, or a folder and all below it). */
+export interface SimCommitSpec {
+  files: SimFileSpec[];
+  message?: string;
+  deletes?: string[];
+  /**
+   * Index of the commit this one builds on (default: the previous one); null starts an orphan
+   * history with an empty tree, like the Hub's refs/convert/parquet branch.
+   */
+  parent?: number | null;
+}
+
+export interface SimRepoSpec {
+  type: SimRepoType;
+  /** 'org/name' or 'name'. */
+  id: string;
+  private?: boolean;
+  gated?: false | 'auto' | 'manual';
+  /** commits[0] is the first; 'main' points at the last. */
+  commits: SimCommitSpec[];
+  /** Tag name -> commit index. */
+  tags?: Record<string, number>;
+  /** Extra branches, e.g. {'refs/convert/parquet': 0, 'dev': 1}. */
+  branches?: Record<string, number>;
+  /** refs/pr/N -> commit index: prs[N-1] is the commit index of PR N. */
+  prs?: number[];
+  cardData?: Record<string, unknown>;
+  pipelineTag?: string;
+  libraryName?: string;
+  /** Repo tags shown in /api info (not git tags: see `tags`). */
+  repoTags?: string[];
+  /** Spaces only: shown as `sdk` in /api info (default 'gradio'). */
+  sdk?: string;
+}
+
+export interface SimTokenGrant {
+  user: string;
+  orgs?: string[];
+  /** Gated/private repo ids this token may read, '*' = all. */
+  approved?: string[];
+}
+
+export interface SimOptions {
+  /** Where generated file contents are written (served from disk). */
+  dataDir: string;
+  /** 0 = ephemeral (default). */
+  port?: number;
+  cdnPort?: number;
+  tokens?: Record<string, SimTokenGrant>;
+  /** Bytes/s cap for each connection's file body (hub resolve + CDN); 0/undefined = unlimited. */
+  bandwidthPerConnection?: number;
+  /** Added before every response's headers. */
+  latencyMs?: number;
+  /** Signed CDN URL lifetime (default 3600); expired -> 403 like CloudFront. */
+  cdnUrlTtlSeconds?: number;
+  /** Tree page size; default like the Hub: 1000 without expand, 50 with expand. */
+  treePageSize?: number;
+  /**
+   * Like the Hub, gzip regular text/JSON file bodies on GET resolve when the client sends
+   * `Accept-Encoding: gzip` (why Python sends `identity` on its HEAD). Off by default.
+   */
+  gzipTextFiles?: boolean;
+}
+
+export type SimFault =
+  /** Destroy the socket after N body bytes. */
+  | { kind: 'reset'; afterBytes: number }
+  /** Answer with this status and a Hub-like JSON error body. */
+  | { kind: 'status'; status: number }
+  /** Delay before headers. */
+  | { kind: 'slow-start'; delayMs: number }
+  /** Stop sending after N body bytes but keep the socket open (until stop()). */
+  | { kind: 'stall'; afterBytes: number };
+
+export interface SimFileInfo {
+  path: string;
+  size: number;
+  /** Git blob sha1 of the content, or of the LFS pointer file for LFS files. */
+  blobId: string;
+  sha256: string;
+  lfs: boolean;
+  /** LFS only: length of the pointer file. */
+  pointerSize?: number;
+  /** Where the content is stored (shared by every file with the same sha256). */
+  diskPath: string;
+  xet: boolean;
+  /** Xet files only: the 64-hex hash sent as X-Xet-Hash. */
+  xetHash?: string;
+}
+
+export interface SimCommit {
+  sha: string;
+  files: Map<string, SimFileInfo>;
+  index: number;
+  message: string;
+  date: Date;
+}
+
+export interface SimRepo {
+  type: SimRepoType;
+  id: string;
+  private: boolean;
+  gated: false | 'auto' | 'manual';
+  commits: SimCommit[];
+  /** Branch, tag, refs/pr/N, full or short (>= 7 hex) commit sha; already percent-decoded. */
+  resolve(rev: string): SimCommit | undefined;
+  file(rev: string, path: string): SimFileInfo | undefined;
+}
+
+export type SimOrigin = 'hub' | 'cdn';
+
+export interface SimRequestRecord {
+  method: string;
+  origin: SimOrigin;
+  /** Request path + query, as received. */
+  path: string;
+  /** 0 until headers are sent (or when the connection was destroyed before them). */
+  status: number;
+  range?: string;
+  /** The bearer token, when one was sent. */
+  auth?: string;
+}
+
+export interface SimStats {
+  requests: SimRequestRecord[];
+  /**
+   * File content bytes written to sockets (hub resolve bodies + CDN), counted as written.
+   * `path` is the file path in the repo; CDN bytes count for every path whose content has that sha256.
+   */
+  bytesServed(filter?: { sha256?: string; path?: string }): number;
+  count(filter: { method?: string; origin?: SimOrigin; pathIncludes?: string }): number;
+  reset(): void;
+}
