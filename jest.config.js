@@ -9,6 +9,7 @@ const swc = ['@swc/jest', JSON.parse(require('fs').readFileSync(__dirname + '/.s
 module.exports = {
   rootDir: __dirname,
   testEnvironment: 'node',
+  testTimeout: 60_000,
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper,
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

@@ -78,6 +78,7 @@ describe('caching behaviour', () => {
     try {
       await http(`${w.gateway.url}/org/big/resolve/main/d.safetensors`);
       await until(() => w.gateway.mirror.verifier.failures > 0);
+      expect(w.gateway.mirror.verifier.failures).toBe(1);
       expect((await w.gateway.mirror.adapters.meta.getBlob(blobKey))?.state).toBe('corrupt');
       expect(await w.gateway.mirror.adapters.meta.listChunks(blobKey)).toEqual([]);
     } finally {

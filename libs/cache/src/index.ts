@@ -1,3 +1,4 @@
 export * from './single-flight';
 export * from './growing-file';
 export * from './verifying-stream';
+export * from './redis-lock';

@@ -10,6 +10,11 @@ export class SingleFlight<T> {
     return p;
   }
 
+  /** Resolves when every run in flight now has settled. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inflight.values()]);
+  }
+
   has(key: string): boolean {
     return this.inflight.has(key);
   }

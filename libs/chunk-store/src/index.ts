@@ -1,2 +1,3 @@
 export * from './chunk-store';
 export * from './fs-chunk-store';
+export * from './s3-chunk-store';

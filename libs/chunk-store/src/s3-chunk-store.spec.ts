@@ -55,13 +55,15 @@ describe('S3ChunkStore', () => {
     const hash = createHash('sha256');
     // Written in 1 MiB pieces so the test itself never holds the whole chunk.
     await pipeline(
-      Readable.from((function* () {
-        for (let i = 0; i < 20; i++) {
-          const piece = randomBytes(1024 * 1024);
-          hash.update(piece);
-          yield piece;
-        }
-      })()),
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < 20; i++) {
+            const piece = randomBytes(1024 * 1024);
+            hash.update(piece);
+            yield piece;
+          }
+        })(),
+      ),
       createWriteStream(file),
     );
     const id = { blob: `sha256-${'cd'.repeat(32)}`, index: 3 };

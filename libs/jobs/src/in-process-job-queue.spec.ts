@@ -1,27 +1,24 @@
 import { InProcessJobQueue } from './in-process-job-queue';
+import { jobQueueContract } from './job-queue.contract';
+
+jobQueueContract('in-process', { create: async () => new InProcessJobQueue() });
 
 describe('InProcessJobQueue', () => {
-  it('runs by priority, bounded by concurrency, deduplicating job ids', async () => {
-    const q = new InProcessJobQueue<string>();
-    const order: string[] = [];
-    let active = 0;
-    let maxActive = 0;
-    await q.add('low', { priority: 10 });
-    await q.add('high', { priority: 1 });
-    await q.add('dup', { priority: 5, jobId: 'x' });
-    await q.add('dup-again', { priority: 5, jobId: 'x' });
-    const done = new Promise<void>((resolve) => {
-      q.process(async (d) => {
-        active++;
-        maxActive = Math.max(maxActive, active);
-        await new Promise((r) => setTimeout(r, 5));
-        order.push(d);
-        active--;
-        if (order.length === 3) resolve();
-      }, 1);
-    });
-    await done;
-    expect(order).toEqual(['high', 'dup', 'low']);
-    expect(maxActive).toBe(1);
+  it('reports a failed job to onError and forgets waiting jobs on close', async () => {
+    const failures: unknown[] = [];
+    const q = new InProcessJobQueue<string>((err, data) => failures.push([(err as Error).message, data]));
+    await q.add('boom');
+    await q.add('never');
+    let release!: () => void;
+    q.process(async (d) => {
+      if (d === 'boom') await new Promise<void>((r) => (release = r));
+      throw new Error(`failed ${d}`);
+    }, 1);
+    expect(q.size).toEqual({ waiting: 1, running: 1 });
+    await q.close();
+    expect(q.size.waiting).toBe(0);
+    release();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(failures).toEqual([['failed boom', 'boom']]);
   });
 });

@@ -1,2 +1,3 @@
 export * from './job-queue';
 export * from './in-process-job-queue';
+export * from './bullmq-job-queue';

@@ -2,3 +2,4 @@ export * from './records';
 export * from './entities';
 export * from './data-source';
 export * from './typeorm-metadata-store';
+export * from './remote';

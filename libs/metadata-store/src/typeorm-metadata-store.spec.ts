@@ -1,42 +1,63 @@
-import { loadConfig } from '@dingo/config';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
+import { loadConfig } from '@dingo/config';
 import { openMetadataDataSource } from './data-source';
+import { metadataPortContract } from './metadata-port.contract';
 import { TypeOrmMetadataStore } from './typeorm-metadata-store';
 
-describe('TypeOrmMetadataStore on SQLite', () => {
-  let ds: DataSource;
-  let store: TypeOrmMetadataStore;
+const MARIADB = 'mysql://root@127.0.0.1:3306';
 
-  beforeAll(async () => {
-    ds = await openMetadataDataSource(loadConfig({}, { database: { type: 'sqlite', url: ':memory:' } }));
-    store = new TypeOrmMetadataStore(ds);
-  });
-  afterAll(() => ds.destroy());
+metadataPortContract(
+  'TypeORM on SQLite',
+  (() => {
+    let ds: DataSource;
+    let dir: string;
+    return {
+      async create() {
+        dir = mkdtempSync(join(tmpdir(), 'meta-sqlite-'));
+        ds = await openMetadataDataSource(
+          loadConfig({}, { database: { type: 'sqlite', url: join(dir, 'meta.sqlite') } }),
+        );
+        return new TypeOrmMetadataStore(ds);
+      },
+      async close() {
+        await ds?.destroy();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  })(),
+);
 
-  it('runs migrations and round-trips every record', async () => {
-    await store.putRevision({ repoType: 'model', repoId: 'o/m', revision: 'main', commit: 'a'.repeat(40), fetchedAt: 1 });
-    await store.putRevision({ repoType: 'model', repoId: 'o/m', revision: 'main', commit: 'b'.repeat(40), fetchedAt: 2 });
-    expect(await store.getRevision('model', 'o/m', 'main')).toMatchObject({ commit: 'b'.repeat(40), fetchedAt: 2 });
-    expect(await store.getRevision('dataset', 'o/m', 'main')).toBeUndefined();
-
-    const file = { repoType: 'model' as const, repoId: 'o/m', commit: 'b'.repeat(40), path: 'a/b.bin', size: 5_000_000_000, blobId: 'c'.repeat(40), sha256: 'd'.repeat(64), lfs: true, fetchedAt: 3 };
-    await store.putFile(file);
-    expect(await store.getFile('model', 'o/m', 'b'.repeat(40), 'a/b.bin')).toEqual(file);
-
-    await store.putBlob({ key: 'sha256-x', size: 10, chunkSize: 4, state: 'partial', createdAt: 1, lastAccessAt: 1 });
-    await store.setBlobState('sha256-x', 'verified');
-    expect((await store.getBlob('sha256-x'))?.state).toBe('verified');
-
-    await store.putChunk({ blobKey: 'sha256-x', index: 1, size: 4, sha256: 'e'.repeat(64) });
-    await store.putChunk({ blobKey: 'sha256-x', index: 0, size: 4, sha256: 'f'.repeat(64) });
-    expect((await store.listChunks('sha256-x')).map((c) => c.index)).toEqual([0, 1]);
-    await store.deleteChunk('sha256-x', 0);
-    expect((await store.listChunks('sha256-x')).map((c) => c.index)).toEqual([1]);
-
-    await store.putApiCache({ key: 'k'.repeat(64), repoKey: 'models/o/m', url: '/api/models/o/m', status: 200, headers: { etag: 'x' }, body: Buffer.from('{"a":1}'), fetchedAt: 1, immutable: false });
-    const cached = await store.getApiCache('k'.repeat(64));
-    expect(cached?.body.toString()).toBe('{"a":1}');
-    expect(cached?.headers).toEqual({ etag: 'x' });
-    expect(cached?.immutable).toBe(false);
-  });
-});
+/** A database of its own on the local MariaDB, dropped afterwards; migrations build the schema. */
+metadataPortContract(
+  'TypeORM on MariaDB',
+  (() => {
+    const database = `dingo_test_${randomBytes(6).toString('hex')}`;
+    let ds: DataSource;
+    async function admin(sql: string) {
+      const conn = await createConnection(MARIADB);
+      try {
+        await conn.query(sql);
+      } finally {
+        await conn.end();
+      }
+    }
+    return {
+      async create() {
+        await admin(`CREATE DATABASE \`${database}\``);
+        ds = await openMetadataDataSource(
+          loadConfig({}, { database: { type: 'mysql', url: `${MARIADB}/${database}` } }),
+        );
+        return new TypeOrmMetadataStore(ds);
+      },
+      async close() {
+        await ds?.destroy();
+        await admin(`DROP DATABASE IF EXISTS \`${database}\``);
+      },
+    };
+  })(),
+);

@@ -35,7 +35,9 @@ export class TypeOrmMetadataStore implements MetadataPort {
 
   async getRevision(repoType: RepoType, repoId: string, revision: string): Promise<RevisionRecord | undefined> {
     const row = await this.revisions.findOneBy({ key: sha1(`${repoType}/${repoId}@${revision}`) });
-    return row ? { ...row, repoType: row.repoType as RepoType } : undefined;
+    if (!row) return undefined;
+    const { key: _key, ...rest } = row;
+    return { ...rest, repoType: row.repoType as RepoType };
   }
 
   async putRevision(r: RevisionRecord): Promise<void> {

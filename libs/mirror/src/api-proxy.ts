@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { ApiRoute, EXPOSED_HEADERS, HubError, isCommitHash, RepoRef, repoKey, stripXetLink } from '@dingo/hub-protocol';
+import {
+  ApiRoute,
+  EXPOSED_HEADERS,
+  HubError,
+  isCommitHash,
+  RepoRef,
+  repoKey,
+  stripXetLink,
+} from '@dingo/hub-protocol';
 import { ApiCacheRecord, MetadataPort } from '@dingo/metadata-store';
 import { readSmallBody, UpstreamRouter, UpstreamUnreachableError } from '@dingo/upstream';
 import { AccessVerdicts } from './access-verdicts';
@@ -23,7 +31,15 @@ export interface ApiAnswer {
   body: Buffer;
 }
 
-const KEPT_HEADERS = ['content-type', 'etag', 'link', 'x-total-count', 'x-repo-commit', 'x-error-code', 'x-error-message'];
+const KEPT_HEADERS = [
+  'content-type',
+  'etag',
+  'link',
+  'x-total-count',
+  'x-repo-commit',
+  'x-error-code',
+  'x-error-message',
+];
 
 /**
  * Hub API passthrough with a cache: answers for a commit are kept forever, others for the revision
@@ -56,7 +72,11 @@ export class ApiProxy {
       res = await this.router.send({
         method: req.method,
         url: req.url,
-        headers: { authorization: req.authorization, 'content-type': req.contentType, accept: 'application/json' },
+        headers: {
+          authorization: req.authorization,
+          'content-type': req.contentType,
+          accept: 'application/json',
+        },
         body: req.body,
       });
     } catch (err) {
@@ -100,13 +120,21 @@ export class ApiProxy {
     return { status: res.status, headers: this.withCommon(headers, 'MISS'), body };
   }
 
-  private async offline(cached: ApiCacheRecord | undefined, req: ApiRequest, why: string): Promise<ApiAnswer> {
+  private async offline(
+    cached: ApiCacheRecord | undefined,
+    req: ApiRequest,
+    why: string,
+  ): Promise<ApiAnswer> {
     if (!cached) throw HubError.upstreamUnavailable(why);
     if (req.route?.repo) {
       const access = await this.access.forCached(req.route.repo, req.authorization, true);
       if (access.kind === 'deny') throw access.error;
       if (access.kind === 'ask-upstream') {
-        throw new HubError(503, 'UpstreamUnavailable', `Cannot check access to ${req.route.repo.id} while the upstream hub is unreachable (${why})`);
+        throw new HubError(
+          503,
+          'UpstreamUnavailable',
+          `Cannot check access to ${req.route.repo.id} while the upstream hub is unreachable (${why})`,
+        );
       }
     }
     return this.fromCache(cached, req, 'STALE');
@@ -147,7 +175,13 @@ export class ApiProxy {
     await this.access.learnFromInfo(repo, info);
     const revision = req.route.action.revision;
     if (revision && typeof info.sha === 'string' && !isCommitHash(revision)) {
-      await this.meta.putRevision({ repoType: repo.type, repoId: repo.id, revision, commit: info.sha, fetchedAt: Date.now() });
+      await this.meta.putRevision({
+        repoType: repo.type,
+        repoId: repo.id,
+        revision,
+        commit: info.sha,
+        fetchedAt: Date.now(),
+      });
     }
   }
 }

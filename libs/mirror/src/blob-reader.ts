@@ -1,5 +1,4 @@
 import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Logger } from '@nestjs/common';
 import { VerifyingStream } from '@dingo/cache';
 import { ChunkMissingError, ChunkStore } from '@dingo/chunk-store';
@@ -34,7 +33,9 @@ export class BlobReader {
 
   /** Writes bytes [start, end] of the blob to `out` (not ending it). */
   async stream(plan: BlobPlan, source: FileSource, start: number, end: number, out: Writable): Promise<void> {
-    const known = new Map<number, ChunkRecord>((await this.meta.listChunks(plan.key)).map((c) => [c.index, c]));
+    const known = new Map<number, ChunkRecord>(
+      (await this.meta.listChunks(plan.key)).map((c) => [c.index, c]),
+    );
     const first = Math.floor(start / plan.chunkSize);
     const last = Math.floor(end / plan.chunkSize);
     for (let index = first; index <= last; index++) {
@@ -43,7 +44,7 @@ export class BlobReader {
       const to = Math.min(end, bounds.end) - bounds.start;
       this.scheduleReadAhead(plan, index, known, source);
       const part = await this.openChunk(plan, index, from, to, known, source);
-      await pipeline(part, out, { end: false });
+      await copyInto(part, out);
     }
   }
 
@@ -77,24 +78,54 @@ export class BlobReader {
         await this.forget(plan, index);
       }
     }
-    // Attach synchronously: once a download has finished writing, its bytes are read from the store.
+    return this.readPulled(plan, index, from, to, source, true);
+  }
+
+  /** Joins or starts the chunk's pull; once a download has finished writing, reads the store. */
+  private async readPulled(
+    plan: BlobPlan,
+    index: number,
+    from: number,
+    to: number,
+    source: FileSource,
+    retry: boolean,
+  ): Promise<Readable> {
+    const id = { blob: plan.key, index };
+    // Attach synchronously, before the download can move its file into the store.
     const download = this.puller.active(id) ?? this.puller.pull(plan, index, source);
     if (!download.file.finished) return download.file.createReader(from, to);
     await download.done;
-    return this.store.read(id, from, to);
+    try {
+      return await this.store.read(id, from, to);
+    } catch (err) {
+      // A recently finished pull whose chunk was purged since (failed verification): pull again.
+      if (!(err instanceof ChunkMissingError) || !retry) throw err;
+      this.puller.forget(id);
+      return this.readPulled(plan, index, from, to, source, false);
+    }
   }
 
   private async forget(plan: BlobPlan, index: number): Promise<void> {
+    this.puller.forget({ blob: plan.key, index });
     await this.meta.deleteChunk(plan.key, index);
     await this.store.delete({ blob: plan.key, index });
     await this.meta.setBlobState(plan.key, 'partial');
   }
 
-  private scheduleReadAhead(plan: BlobPlan, index: number, known: Map<number, ChunkRecord>, source: FileSource): void {
+  private scheduleReadAhead(
+    plan: BlobPlan,
+    index: number,
+    known: Map<number, ChunkRecord>,
+    source: FileSource,
+  ): void {
     const last = Math.min(chunkCount(plan) - 1, index + this.readAheadChunks);
     for (let next = index + 1; next <= last; next++) {
       if (known.has(next) || this.puller.active({ blob: plan.key, index: next })) continue;
-      void this.readAhead.add({ plan, index: next, source }, { priority: PRIORITY.readAhead, jobId: `${plan.key}#${next}` });
+      this.readAhead
+        .add({ plan, index: next, source }, { priority: PRIORITY.readAhead, jobId: `${plan.key}#${next}` })
+        .catch((err) =>
+          this.log.warn(`read-ahead of ${plan.key}#${next} not queued: ${(err as Error).message}`),
+        );
     }
   }
 }
@@ -106,4 +137,32 @@ export function readAheadWorker(puller: ChunkPuller, store: ChunkStore, meta: Me
     if (stored && (await store.stat({ blob: plan.key, index })) !== undefined) return;
     await puller.pull(plan, index, source).done;
   };
+}
+
+/**
+ * Copies a chunk into a response that outlives it, honouring backpressure. (stream.pipeline with
+ * `end: false` leaves listeners on the destination for every chunk of a long file.)
+ */
+async function copyInto(src: Readable, out: Writable): Promise<void> {
+  for await (const buf of src as AsyncIterable<Buffer>) {
+    if (out.destroyed || out.writableEnded) throw new Error('client went away');
+    if (!out.write(buf)) await drained(out);
+  }
+}
+
+function drained(out: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      out.off('drain', onDrain);
+      out.off('close', onClose);
+      out.off('error', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new Error('client went away'));
+    out.on('drain', onDrain);
+    out.on('close', onClose);
+    out.on('error', onClose);
+  });
 }

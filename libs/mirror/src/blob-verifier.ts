@@ -32,12 +32,17 @@ export class BlobVerifier {
         await this.meta.setBlobState(plan.key, 'verified');
         return true;
       }
-      this.failures++;
       this.log.error(`blob ${plan.key} failed verification; purging its ${chunks.length} chunks`);
       await this.purge(plan);
       await this.meta.setBlobState(plan.key, 'corrupt');
+      this.failures++;
       return false;
     });
+  }
+
+  /** Waits for verifications in progress (shutdown). */
+  idle(): Promise<void> {
+    return this.flights.settled();
   }
 
   async purge(plan: BlobPlan): Promise<void> {

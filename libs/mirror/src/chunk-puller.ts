@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { GrowingFile } from '@dingo/cache';
 import { ChunkId, ChunkStore } from '@dingo/chunk-store';
 import { MetadataPort } from '@dingo/metadata-store';
@@ -32,7 +33,13 @@ export interface ChunkDownload {
 export class ChunkPuller {
   private readonly log = new Logger(ChunkPuller.name);
   private readonly inflight = new Map<string, ChunkDownload>();
+  /**
+   * Downloads that finished lately. A reader that looked in the metadata just before a chunk was
+   * recorded finds it here instead of pulling the same bytes again.
+   */
+  private readonly recent = new LRUCache<string, ChunkDownload>({ max: 4096, ttl: 60_000 });
   private stagingSeq = 0;
+  private readonly stopping = new AbortController();
   readonly stats: PullStats = { upstreamBytes: 0, chunksPulled: 0, retries: 0 };
 
   constructor(
@@ -54,7 +61,7 @@ export class ChunkPuller {
   /** Starts (or joins) the download of a chunk. */
   pull(plan: BlobPlan, index: number, source: FileSource): ChunkDownload {
     const key = `${plan.key}#${index}`;
-    const running = this.inflight.get(key);
+    const running = this.inflight.get(key) ?? this.recent.get(key);
     if (running) return running;
     const { size } = chunkBounds(plan, index);
     const path = join(this.stagingDir, `${plan.key}.${index}.${process.pid}.${this.stagingSeq++}`);
@@ -62,13 +69,32 @@ export class ChunkPuller {
     const fd = openSync(path, 'w+');
     const file = new GrowingFile(path, size);
     const download: ChunkDownload = { file, done: Promise.resolve() };
-    download.done = this.download(plan, index, source, file, fd).finally(() => this.inflight.delete(key));
+    download.done = this.download(plan, index, source, file, fd)
+      .then(() => void this.recent.set(key, download))
+      .finally(() => this.inflight.delete(key));
     download.done.catch(() => undefined); // observed by readers; avoid unhandled rejections
     this.inflight.set(key, download);
     return download;
   }
 
-  private async download(plan: BlobPlan, index: number, source: FileSource, file: GrowingFile, fd: number): Promise<void> {
+  /** Drops the memory of a finished download (its chunk was found missing or corrupt). */
+  forget(id: ChunkId): void {
+    this.recent.delete(`${id.blob}#${id.index}`);
+  }
+
+  /** Aborts running downloads and waits for them to settle (shutdown). */
+  async close(): Promise<void> {
+    this.stopping.abort();
+    await Promise.allSettled([...this.inflight.values()].map((d) => d.done));
+  }
+
+  private async download(
+    plan: BlobPlan,
+    index: number,
+    source: FileSource,
+    file: GrowingFile,
+    fd: number,
+  ): Promise<void> {
     const { start, end, size } = chunkBounds(plan, index);
     let open = true;
     const close = () => {
@@ -79,7 +105,7 @@ export class ChunkPuller {
     try {
       for (let attempt = 0; file.written < size; attempt++) {
         try {
-          const body = await this.reader.open(source, start + file.written, end);
+          const body = await this.reader.open(source, start + file.written, end, this.stopping.signal);
           for await (const part of body as AsyncIterable<Buffer>) {
             const take = Math.min(part.length, size - file.written);
             await writeAt(fd, part, take, file.written);
@@ -93,14 +119,17 @@ export class ChunkPuller {
             err instanceof UpstreamUnreachableError ||
             (err instanceof UpstreamFileError && err.retryable) ||
             !(err instanceof UpstreamFileError);
-          if (!retryable || attempt >= this.retries) throw err;
+          if (!retryable || attempt >= this.retries || this.stopping.signal.aborted) throw err;
           this.stats.retries++;
-          this.log.warn(`chunk ${plan.key}#${index}: ${(err as Error).message}; resuming at byte ${file.written}`);
+          this.log.warn(
+            `chunk ${plan.key}#${index}: ${(err as Error).message}; resuming at byte ${file.written}`,
+          );
           await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000)));
           continue;
         }
         if (file.written < size) {
-          if (attempt >= this.retries) throw new UpstreamFileError(`Upstream body ended early for ${plan.key}#${index}`, true);
+          if (attempt >= this.retries)
+            throw new UpstreamFileError(`Upstream body ended early for ${plan.key}#${index}`, true);
           this.stats.retries++;
         }
       }
@@ -123,7 +152,7 @@ export class ChunkPuller {
 const writeFd = promisify(write);
 
 async function writeAt(fd: number, data: Buffer, length: number, position: number): Promise<void> {
-  for (let off = 0; off < length; ) {
+  for (let off = 0; off < length;) {
     const { bytesWritten } = await writeFd(fd, data, off, length - off, position + off);
     off += bytesWritten;
   }

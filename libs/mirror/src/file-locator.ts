@@ -65,19 +65,33 @@ export class FileLocator {
     if (!authorization) await this.access.learnVisibility(repo, 'public');
     await this.meta.putFile(file);
     if (!isCommitHash(revision)) {
-      await this.meta.putRevision({ repoType: repo.type, repoId: repo.id, revision, commit: file.commit, fetchedAt: Date.now() });
+      await this.meta.putRevision({
+        repoType: repo.type,
+        repoId: repo.id,
+        revision,
+        commit: file.commit,
+        fetchedAt: Date.now(),
+      });
     }
     return toLocated(file);
   }
 
-  private async cachedCommit(repo: RepoRef, revision: string, allowStale: boolean): Promise<string | undefined> {
+  private async cachedCommit(
+    repo: RepoRef,
+    revision: string,
+    allowStale: boolean,
+  ): Promise<string | undefined> {
     if (isCommitHash(revision)) return revision;
     const rec = await this.meta.getRevision(repo.type, repo.id, revision);
     if (!rec) return undefined;
     return allowStale || Date.now() - rec.fetchedAt < this.revisionTtlMs ? rec.commit : undefined;
   }
 
-  private async locateOffline(route: ResolveRoute, authorization: string | undefined, why: string): Promise<LocatedFile> {
+  private async locateOffline(
+    route: ResolveRoute,
+    authorization: string | undefined,
+    why: string,
+  ): Promise<LocatedFile> {
     const { repo, revision, path } = route;
     const commit = await this.cachedCommit(repo, revision, true);
     const cached = commit ? await this.meta.getFile(repo.type, repo.id, commit, path) : undefined;
@@ -85,14 +99,27 @@ export class FileLocator {
     const access = await this.access.forCached(repo, authorization, true);
     if (access.kind === 'allow') return toLocated(cached);
     if (access.kind === 'deny') throw access.error;
-    throw new HubError(503, 'UpstreamUnavailable', `Cannot check access to ${repo.id} while the upstream hub is unreachable (${why})`);
+    throw new HubError(
+      503,
+      'UpstreamUnavailable',
+      `Cannot check access to ${repo.id} while the upstream hub is unreachable (${why})`,
+    );
   }
 
   /** HEAD on upstream's resolve URL; relative redirects (renamed repos) are followed, CDN ones are not. */
-  private async headUpstream(repo: RepoRef, revision: string, path: string, authorization?: string): Promise<UpstreamResponse> {
+  private async headUpstream(
+    repo: RepoRef,
+    revision: string,
+    path: string,
+    authorization?: string,
+  ): Promise<UpstreamResponse> {
     let url = `/${repoUrlPrefix(repo.type)}${repo.id}/resolve/${encodeRevision(revision)}/${encodeFilePath(path)}`;
     for (let hop = 0; ; hop++) {
-      const res = await this.router.send({ method: 'HEAD', url, headers: { authorization, 'accept-encoding': 'identity' } });
+      const res = await this.router.send({
+        method: 'HEAD',
+        url,
+        headers: { authorization, 'accept-encoding': 'identity' },
+      });
       const location = res.headers.location;
       if (res.status >= 300 && res.status < 400 && location?.startsWith('/') && hop < 5) {
         drain(res.body);
@@ -107,7 +134,11 @@ export class FileLocator {
     const h = res.headers;
     const commit = h['x-repo-commit'];
     if (!commit || !GIT_SHA1.test(commit)) {
-      throw new HubError(502, 'UpstreamUnavailable', `Upstream answered without a valid X-Repo-Commit for ${repo.id}/${path}`);
+      throw new HubError(
+        502,
+        'UpstreamUnavailable',
+        `Upstream answered without a valid X-Repo-Commit for ${repo.id}/${path}`,
+      );
     }
     const linkedEtag = normalizeEtag(h['x-linked-etag']);
     const etag = normalizeEtag(h['etag']);
@@ -118,7 +149,11 @@ export class FileLocator {
       throw new HubError(502, 'UpstreamUnavailable', `Upstream gave no usable size for ${repo.id}/${path}`);
     }
     if (!lfs && !(etag && GIT_SHA1.test(etag))) {
-      throw new HubError(502, 'UpstreamUnavailable', `Upstream gave no content hash for ${repo.id}/${path} (etag ${etag})`);
+      throw new HubError(
+        502,
+        'UpstreamUnavailable',
+        `Upstream gave no content hash for ${repo.id}/${path} (etag ${etag})`,
+      );
     }
     this.log.debug(`located ${repo.id}@${revision}:${path} -> ${commit} (${size} bytes, lfs=${lfs})`);
     return {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { DingoConfig } from '@dingo/config';
 import { ChunkStore } from '@dingo/chunk-store';
 import { JobQueue } from '@dingo/jobs';
@@ -24,6 +25,7 @@ export interface MirrorAdapters {
 
 /** Every service of the mirror, wired once from config and adapters. */
 export class Mirror {
+  private readonly log = new Logger(Mirror.name);
   readonly http: UpstreamHttp;
   readonly router: UpstreamRouter;
   readonly access: AccessVerdicts;
@@ -41,7 +43,11 @@ export class Mirror {
     const { meta, store, readAhead } = adapters;
     this.http = new UpstreamHttp(config.upstreamTimeoutMs);
     this.router = new UpstreamRouter(this.http, config.upstreams);
-    this.access = new AccessVerdicts(meta, config.authVerdictTtlSeconds * 1000, config.offlineVerdictGraceSeconds * 1000);
+    this.access = new AccessVerdicts(
+      meta,
+      config.authVerdictTtlSeconds * 1000,
+      config.offlineVerdictGraceSeconds * 1000,
+    );
     this.locator = new FileLocator(meta, this.router, this.access, config.revisionTtlSeconds * 1000);
     this.verifier = new BlobVerifier(store, meta);
     this.puller = new ChunkPuller(
@@ -50,16 +56,38 @@ export class Mirror {
       new UpstreamFileReader(this.router),
       join(config.dataDir, 'staging'),
       config.upstreamRetries,
-      (plan) => void this.verifier.verifyIfComplete(plan),
+      (plan) =>
+        void this.verifier
+          .verifyIfComplete(plan)
+          .catch((err) =>
+            this.log.error(`verification of ${plan.key} failed to run: ${(err as Error).message}`),
+          ),
     );
-    this.reader = new BlobReader(store, meta, this.puller, readAhead, config.readAheadChunks, config.verifyChunksOnRead);
+    this.reader = new BlobReader(
+      store,
+      meta,
+      this.puller,
+      readAhead,
+      config.readAheadChunks,
+      config.verifyChunksOnRead,
+    );
     readAhead.process(readAheadWorker(this.puller, store, meta), config.maxConcurrentPulls);
     this.resolve = new ResolveService(this.locator, meta, this.reader, config.chunkSizeBytes);
     this.api = new ApiProxy(meta, this.router, this.access, config.revisionTtlSeconds * 1000);
   }
 
-  async close(): Promise<void> {
+  private closing?: Promise<void>;
+
+  /** Stops queued work, aborts pulls, then releases connections; safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     await this.adapters.readAhead.close();
+    await this.puller.close();
+    await this.verifier.idle();
     await this.http.close();
     await this.adapters.close?.();
   }

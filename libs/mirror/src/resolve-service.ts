@@ -33,7 +33,10 @@ export class ResolveService {
     private readonly chunkSize: number,
   ) {}
 
-  async resolve(route: ResolveRoute, opts: { authorization?: string; range?: string; head: boolean }): Promise<ResolveAnswer> {
+  async resolve(
+    route: ResolveRoute,
+    opts: { authorization?: string; range?: string; head: boolean },
+  ): Promise<ResolveAnswer> {
     const file = await this.locator.locate(route, opts.authorization);
     const range = parseRange(opts.range, file.size);
     const etag = quoteEtag(etagOf(file));
@@ -76,5 +79,4 @@ export class ResolveService {
     await this.meta.putBlob({ ...plan, state: 'partial', createdAt: now, lastAccessAt: now });
     return plan;
   }
-
 }

@@ -1,0 +1,163 @@
+import { ApiCacheRecord, FileRecord, MetadataPort } from './records';
+
+export interface MetadataPortFixture {
+  /** A port over an empty, migrated store. */
+  create(): Promise<MetadataPort>;
+  /** Releases connections, databases, servers. */
+  close?(): Promise<void>;
+}
+
+/**
+ * The round trips every MetadataPort must give back unchanged: TypeORM on SQLite and on MySQL,
+ * and the Redis-transport client (which adds JSON on the wire). Each backend's spec runs it.
+ */
+export function metadataPortContract(name: string, fixture: MetadataPortFixture) {
+  describe(`MetadataPort contract: ${name}`, () => {
+    let store: MetadataPort;
+    beforeAll(async () => {
+      store = await fixture.create();
+    }, 30_000);
+    afterAll(async () => fixture.close?.(), 30_000);
+
+    it('answers ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    it('upserts and reads revisions, including PR refs', async () => {
+      await store.putRevision({
+        repoType: 'model',
+        repoId: 'o/m',
+        revision: 'main',
+        commit: 'a'.repeat(40),
+        fetchedAt: 1,
+      });
+      await store.putRevision({
+        repoType: 'model',
+        repoId: 'o/m',
+        revision: 'main',
+        commit: 'b'.repeat(40),
+        fetchedAt: 2,
+      });
+      await store.putRevision({
+        repoType: 'dataset',
+        repoId: 'o/d',
+        revision: 'refs/pr/12',
+        commit: 'c'.repeat(40),
+        fetchedAt: 1_764_100_000_000,
+      });
+      expect(await store.getRevision('model', 'o/m', 'main')).toMatchObject({
+        repoType: 'model',
+        repoId: 'o/m',
+        revision: 'main',
+        commit: 'b'.repeat(40),
+        fetchedAt: 2,
+      });
+      expect(await store.getRevision('dataset', 'o/d', 'refs/pr/12')).toMatchObject({
+        commit: 'c'.repeat(40),
+        fetchedAt: 1_764_100_000_000,
+      });
+      expect(await store.getRevision('dataset', 'o/m', 'main')).toBeUndefined();
+    });
+
+    it('round-trips LFS and regular files, with sizes past 4 GiB and non-ASCII paths', async () => {
+      const lfs: FileRecord = {
+        repoType: 'model',
+        repoId: 'o/m',
+        commit: 'b'.repeat(40),
+        path: 'a/b.bin',
+        size: 5_000_000_000,
+        blobId: 'c'.repeat(40),
+        sha256: 'd'.repeat(64),
+        lfs: true,
+        fetchedAt: 3,
+      };
+      const plain: FileRecord = { ...lfs, path: 'docs/日本語 ü.md', size: 12, sha256: null, lfs: false };
+      await store.putFile(lfs);
+      await store.putFile(plain);
+      expect(await store.getFile('model', 'o/m', 'b'.repeat(40), 'a/b.bin')).toEqual(lfs);
+      expect(await store.getFile('model', 'o/m', 'b'.repeat(40), 'docs/日本語 ü.md')).toEqual(plain);
+      expect(await store.getFile('model', 'o/m', 'b'.repeat(40), 'nope')).toBeUndefined();
+      await store.putFile({ ...lfs, size: 6, fetchedAt: 4 });
+      expect(await store.getFile('model', 'o/m', 'b'.repeat(40), 'a/b.bin')).toMatchObject({
+        size: 6,
+        fetchedAt: 4,
+      });
+    });
+
+    it('tracks blob state and touches lastAccessAt when it changes', async () => {
+      const key = `sha256-${'1'.repeat(64)}`;
+      await store.putBlob({
+        key,
+        size: 10_000_000_000,
+        chunkSize: 16 * 1024 * 1024,
+        state: 'partial',
+        createdAt: 1,
+        lastAccessAt: 1,
+      });
+      await store.setBlobState(key, 'verified');
+      const blob = await store.getBlob(key);
+      expect(blob).toMatchObject({
+        key,
+        size: 10_000_000_000,
+        chunkSize: 16 * 1024 * 1024,
+        state: 'verified',
+        createdAt: 1,
+      });
+      expect(blob!.lastAccessAt).toBeGreaterThan(1);
+      expect(await store.getBlob('sha256-missing')).toBeUndefined();
+      await expect(store.setBlobState('sha256-missing', 'corrupt')).resolves.toBeUndefined();
+    });
+
+    it('lists chunks in index order, upserts and deletes them', async () => {
+      const blobKey = `sha256-${'2'.repeat(64)}`;
+      await store.putChunk({ blobKey, index: 1, size: 4, sha256: 'e'.repeat(64) });
+      await store.putChunk({ blobKey, index: 0, size: 4, sha256: 'f'.repeat(64) });
+      await store.putChunk({ blobKey, index: 10, size: 2, sha256: '0'.repeat(64) });
+      await store.putChunk({ blobKey, index: 1, size: 3, sha256: '9'.repeat(64) });
+      expect(await store.listChunks(blobKey)).toEqual([
+        { blobKey, index: 0, size: 4, sha256: 'f'.repeat(64) },
+        { blobKey, index: 1, size: 3, sha256: '9'.repeat(64) },
+        { blobKey, index: 10, size: 2, sha256: '0'.repeat(64) },
+      ]);
+      await store.deleteChunk(blobKey, 0);
+      await store.deleteChunk(blobKey, 0);
+      expect((await store.listChunks(blobKey)).map((c) => c.index)).toEqual([1, 10]);
+      expect(await store.listChunks('sha256-none')).toEqual([]);
+    });
+
+    it('upserts repo visibility', async () => {
+      await store.putRepo({ key: 'models/o/gated', visibility: 'unknown', checkedAt: 1 });
+      await store.putRepo({ key: 'models/o/gated', visibility: 'gated', checkedAt: 2 });
+      expect(await store.getRepo('models/o/gated')).toEqual({
+        key: 'models/o/gated',
+        visibility: 'gated',
+        checkedAt: 2,
+      });
+      expect(await store.getRepo('models/o/none')).toBeUndefined();
+    });
+
+    it('keeps API cache bodies byte for byte', async () => {
+      const record: ApiCacheRecord = {
+        key: 'k'.repeat(64),
+        repoKey: 'models/o/m',
+        url: '/api/models/o/m?expand=siblings',
+        status: 200,
+        headers: { etag: 'x', 'content-type': 'application/json' },
+        body: Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+        fetchedAt: 1,
+        immutable: true,
+      };
+      await store.putApiCache(record);
+      const cached = await store.getApiCache(record.key);
+      expect(Buffer.isBuffer(cached?.body)).toBe(true);
+      expect(cached).toEqual(record);
+      await store.putApiCache({ ...record, status: 404, body: Buffer.alloc(0), immutable: false });
+      expect(await store.getApiCache(record.key)).toMatchObject({
+        status: 404,
+        body: Buffer.alloc(0),
+        immutable: false,
+      });
+      expect(await store.getApiCache('m'.repeat(64))).toBeUndefined();
+    });
+  });
+}

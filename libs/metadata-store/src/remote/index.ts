@@ -1,0 +1,3 @@
+export * from './metadata-patterns';
+export * from './metadata-rpc.controller';
+export * from './remote-metadata-store';
