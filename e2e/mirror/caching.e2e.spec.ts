@@ -24,7 +24,16 @@ describe('caching behaviour', () => {
     await w.sim.addRepo({
       type: 'model',
       id: 'org/big',
-      commits: [{ files: [{ path: 'a.safetensors', size: 12 * MiB + 1 }, { path: 'b.safetensors', size: 5 * MiB }, { path: 'c.safetensors', size: 4 * MiB }, { path: 'd.safetensors', size: 3 * MiB + 5 }] }],
+      commits: [
+        {
+          files: [
+            { path: 'a.safetensors', size: 12 * MiB + 1 },
+            { path: 'b.safetensors', size: 5 * MiB },
+            { path: 'c.safetensors', size: 4 * MiB },
+            { path: 'd.safetensors', size: 3 * MiB + 5 },
+          ],
+        },
+      ],
     });
   });
   afterAll(() => w.close());
@@ -34,7 +43,9 @@ describe('caching behaviour', () => {
   it('N concurrent clients on a cold file cause exactly one upstream fetch of its bytes', async () => {
     const f = file('a.safetensors');
     w.sim.stats.reset();
-    const clients = await Promise.all(Array.from({ length: 12 }, () => http(`${w.gateway.url}/org/big/resolve/main/a.safetensors`)));
+    const clients = await Promise.all(
+      Array.from({ length: 12 }, () => http(`${w.gateway.url}/org/big/resolve/main/a.safetensors`)),
+    );
     for (const res of clients) {
       expect(res.status).toBe(200);
       expect(sha256(res.body)).toBe(f.sha256);
@@ -45,7 +56,9 @@ describe('caching behaviour', () => {
     const again = await http(`${w.gateway.url}/org/big/resolve/main/a.safetensors`);
     expect(sha256(again.body)).toBe(f.sha256);
     expect(w.sim.stats.bytesServed({ sha256: f.sha256 })).toBe(0);
-    await until(async () => (await w.gateway.mirror.adapters.meta.getBlob(`sha256-${f.sha256}`))?.state === 'verified');
+    await until(
+      async () => (await w.gateway.mirror.adapters.meta.getBlob(`sha256-${f.sha256}`))?.state === 'verified',
+    );
   });
 
   it('resumes a pull broken mid-body from the last good byte, fetching nothing twice', async () => {
@@ -101,7 +114,9 @@ describe('caching behaviour', () => {
     const broken = await http(`${w.gateway.url}/org/big/resolve/main/a.safetensors`).catch((e: Error) => e);
     // Either the connection is cut (client sees a short body) or the body does not verify; never the full corrupt file.
     if (!(broken instanceof Error)) expect(broken.body.length).toBeLessThan(f.size);
-    await until(async () => !(await w.gateway.mirror.adapters.meta.listChunks(blob)).some((c) => c.index === 1));
+    await until(
+      async () => !(await w.gateway.mirror.adapters.meta.listChunks(blob)).some((c) => c.index === 1),
+    );
     const healed = await http(`${w.gateway.url}/org/big/resolve/main/a.safetensors`);
     expect(sha256(healed.body)).toBe(f.sha256);
 
@@ -109,7 +124,9 @@ describe('caching behaviour', () => {
     w.sim.stats.reset();
     const refetched = await http(`${w.gateway.url}/org/big/resolve/main/a.safetensors`);
     expect(sha256(refetched.body)).toBe(f.sha256);
-    expect(w.sim.stats.bytesServed({ sha256: f.sha256 })).toBe(statSync(chunkFiles(w.gateway.dataDir, blob).find((c) => c.endsWith('/2'))!).size);
+    expect(w.sim.stats.bytesServed({ sha256: f.sha256 })).toBe(
+      statSync(chunkFiles(w.gateway.dataDir, blob).find((c) => c.endsWith('/2'))!).size,
+    );
   });
 
   it('keeps branch names fresh but commits forever, and serves stale metadata offline', async () => {

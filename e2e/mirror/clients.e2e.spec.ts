@@ -2,7 +2,14 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { downloadFile, listFiles, modelInfo, snapshotDownload, datasetInfo, fileDownloadInfo } from '@huggingface/hub';
+import {
+  downloadFile,
+  listFiles,
+  modelInfo,
+  snapshotDownload,
+  datasetInfo,
+  fileDownloadInfo,
+} from '@huggingface/hub';
 import { sha256, tempDir } from '@dingo/testing';
 import { MiB, startWorld, World } from './fixtures';
 
@@ -25,8 +32,14 @@ describe('real clients through the mirror', () => {
   it('@huggingface/hub: lists, inspects and downloads files with bytes identical to upstream', async () => {
     const repo = w.sim.repo('model', 'org/model')!;
     const entries = [];
-    for await (const e of listFiles({ repo: 'org/model', recursive: true, hubUrl: hubUrl() })) entries.push(e);
-    expect(entries.filter((e) => e.type === 'file').map((e) => e.path).sort()).toEqual([...repo.resolve('main')!.files.keys()].sort());
+    for await (const e of listFiles({ repo: 'org/model', recursive: true, hubUrl: hubUrl() }))
+      entries.push(e);
+    expect(
+      entries
+        .filter((e) => e.type === 'file')
+        .map((e) => e.path)
+        .sort(),
+    ).toEqual([...repo.resolve('main')!.files.keys()].sort());
 
     const info = await modelInfo({ name: 'org/model', hubUrl: hubUrl(), additionalFields: ['sha'] });
     expect(info.name).toBe('org/model');
@@ -53,13 +66,21 @@ describe('real clients through the mirror', () => {
         expect(sha256(readFileSync(join(folder, path)))).toBe(sha256(readFileSync(file.diskPath)));
       }
     };
-    const first = await snapshotDownload({ repo: 'org/model', cacheDir: join(scratch.path, 'hf1'), hubUrl: hubUrl() });
+    const first = await snapshotDownload({
+      repo: 'org/model',
+      cacheDir: join(scratch.path, 'hf1'),
+      hubUrl: hubUrl(),
+    });
     verify(first);
 
     w.sim.stats.reset();
     await w.sim.stop();
     try {
-      const second = await snapshotDownload({ repo: 'org/model', cacheDir: join(scratch.path, 'hf2'), hubUrl: hubUrl() });
+      const second = await snapshotDownload({
+        repo: 'org/model',
+        cacheDir: join(scratch.path, 'hf2'),
+        hubUrl: hubUrl(),
+      });
       verify(second);
       // A file never fetched before cannot be served offline: a clear Hub-style 5xx.
       const res = await fetch(`${hubUrl()}/org/model/resolve/main/not-cached.bin`);
@@ -76,7 +97,16 @@ describe('real clients through the mirror', () => {
     const expected = readFileSync(file.diskPath);
     const out = join(scratch.path, 'partial.safetensors');
     writeFileSync(out, expected.subarray(0, 2 * MiB + 77)); // as if a previous run broke off
-    await run('curl', ['-sS', '-f', '-L', '-C', '-', '-o', out, `${hubUrl()}/org/model/resolve/main/model.safetensors`]);
+    await run('curl', [
+      '-sS',
+      '-f',
+      '-L',
+      '-C',
+      '-',
+      '-o',
+      out,
+      `${hubUrl()}/org/model/resolve/main/model.safetensors`,
+    ]);
     expect(statSync(out).size).toBe(file.size);
     expect(sha256(readFileSync(out))).toBe(file.sha256);
   });
@@ -85,7 +115,13 @@ describe('real clients through the mirror', () => {
     const file = w.sim.repo('dataset', 'org/data')!.file('main', 'data/train-00000.parquet')!;
     const out = join(scratch.path, 'train.parquet');
     writeFileSync(out, readFileSync(file.diskPath).subarray(0, 1000));
-    await run('wget', ['-q', '-c', '-O', out, `${hubUrl()}/datasets/org/data/resolve/main/data/train-00000.parquet`]);
+    await run('wget', [
+      '-q',
+      '-c',
+      '-O',
+      out,
+      `${hubUrl()}/datasets/org/data/resolve/main/data/train-00000.parquet`,
+    ]);
     expect(existsSync(out) && sha256(readFileSync(out))).toBe(file.sha256);
   });
 });

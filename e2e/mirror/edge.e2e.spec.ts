@@ -9,7 +9,10 @@ describe('mirror-edge in front of the gateway', () => {
   let edge: RunningGateway;
   beforeAll(async () => {
     w = await startWorld();
-    edge = await startEmbeddedGateway((config) => EdgeModule.forConfig(config), { upstreams: [w.gateway.url], chunkSizeBytes: 1024 * 1024 });
+    edge = await startEmbeddedGateway((config) => EdgeModule.forConfig(config), {
+      upstreams: [w.gateway.url],
+      chunkSizeBytes: 1024 * 1024,
+    });
   });
   afterAll(async () => {
     await edge.close();

@@ -7,12 +7,18 @@ export const MiB = 1024 * 1024;
 export const TOKEN = 'hf_reader_token';
 
 /** An upstream simulator with the repos the suites use, and an embedded mirror in front of it. */
-export async function startWorld(overrides: DingoConfigInput = {}, simOptions: Partial<Parameters<typeof HubSimulator.start>[0]> = {}) {
+export async function startWorld(
+  overrides: DingoConfigInput = {},
+  simOptions: Partial<Parameters<typeof HubSimulator.start>[0]> = {},
+) {
   const simDir = tempDir('sim');
   const sim = await HubSimulator.start({
     dataDir: simDir.path,
     treePageSize: 3,
-    tokens: { [TOKEN]: { user: 'alice', approved: ['org/gated-model', 'org/private-model'] }, hf_other: { user: 'bob' } },
+    tokens: {
+      [TOKEN]: { user: 'alice', approved: ['org/gated-model', 'org/private-model'] },
+      hf_other: { user: 'bob' },
+    },
     ...simOptions,
   });
   await sim.addRepo({
@@ -44,17 +50,34 @@ export async function startWorld(overrides: DingoConfigInput = {}, simOptions: P
     type: 'dataset',
     id: 'org/data',
     commits: [
-      { files: [{ path: 'data/train-00000.parquet', size: 1 * MiB }, { path: 'README.md', content: '# data' }] },
+      {
+        files: [
+          { path: 'data/train-00000.parquet', size: 1 * MiB },
+          { path: 'README.md', content: '# data' },
+        ],
+      },
       { files: [{ path: 'default/train/0000.parquet', size: 512 * 1024 }] },
     ],
     branches: { 'refs/convert/parquet': 1 },
   });
-  await sim.addRepo({ type: 'space', id: 'org/space', sdk: 'gradio', commits: [{ files: [{ path: 'app.py', content: 'print(1)\n' }] }] });
+  await sim.addRepo({
+    type: 'space',
+    id: 'org/space',
+    sdk: 'gradio',
+    commits: [{ files: [{ path: 'app.py', content: 'print(1)\n' }] }],
+  });
   await sim.addRepo({
     type: 'model',
     id: 'org/gated-model',
     gated: 'auto',
-    commits: [{ files: [{ path: 'config.json', content: '{"gated": true}' }, { path: 'weights.safetensors', size: 1 * MiB }] }],
+    commits: [
+      {
+        files: [
+          { path: 'config.json', content: '{"gated": true}' },
+          { path: 'weights.safetensors', size: 1 * MiB },
+        ],
+      },
+    ],
   });
   await sim.addRepo({
     type: 'model',

@@ -14,7 +14,10 @@ describe('Hub compatibility (embedded gateway vs. upstream simulator)', () => {
 
   it('HEAD on a regular file answers like the Hub', async () => {
     const file = repo().file('main', 'config.json')!;
-    const res = await http(`${w.gateway.url}/org/model/resolve/main/config.json`, { method: 'HEAD', headers: { 'accept-encoding': 'identity' } });
+    const res = await http(`${w.gateway.url}/org/model/resolve/main/config.json`, {
+      method: 'HEAD',
+      headers: { 'accept-encoding': 'identity' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers['etag']).toBe(`"${file.blobId}"`);
     expect(res.headers['x-repo-commit']).toBe(repo().resolve('main')!.sha);
@@ -58,7 +61,9 @@ describe('Hub compatibility (embedded gateway vs. upstream simulator)', () => {
 
   it('serves datasets (refs/convert/parquet) and spaces', async () => {
     const ds = w.sim.repo('dataset', 'org/data')!;
-    const res = await http(`${w.gateway.url}/datasets/org/data/resolve/refs%2Fconvert%2Fparquet/default/train/0000.parquet`);
+    const res = await http(
+      `${w.gateway.url}/datasets/org/data/resolve/refs%2Fconvert%2Fparquet/default/train/0000.parquet`,
+    );
     expect(res.status).toBe(200);
     expect(sha256(res.body)).toBe(ds.file('refs/convert/parquet', 'default/train/0000.parquet')!.sha256);
     const space = await http(`${w.gateway.url}/spaces/org/space/resolve/main/app.py`);
@@ -99,15 +104,26 @@ describe('Hub compatibility (embedded gateway vs. upstream simulator)', () => {
     ['unknown revision', '/org/model/resolve/no-such-branch/config.json', {}],
     ['unknown file', '/org/model/resolve/main/nope.json', {}],
     ['gated, anonymous', '/org/gated-model/resolve/main/config.json', {}],
-    ['gated, not approved', '/org/gated-model/resolve/main/config.json', { authorization: 'Bearer hf_other' }],
+    [
+      'gated, not approved',
+      '/org/gated-model/resolve/main/config.json',
+      { authorization: 'Bearer hf_other' },
+    ],
     ['private, anonymous', '/org/private-model/resolve/main/config.json', {}],
     ['api: unknown repo', '/api/models/org/nope', {}],
     ['api: unknown revision', '/api/models/org/model/revision/nope', {}],
     ['api: tree of unknown path', '/api/models/org/model/tree/main/nope', {}],
   ])('relays the Hub error for %s', async (_name, path, headers) => {
-    const [direct, mirrored] = await Promise.all([http(w.sim.url + path, { headers }), http(w.gateway.url + path, { headers })]);
+    const [direct, mirrored] = await Promise.all([
+      http(w.sim.url + path, { headers }),
+      http(w.gateway.url + path, { headers }),
+    ]);
     expect(direct.status).toBeGreaterThanOrEqual(400);
-    expect({ status: mirrored.status, code: mirrored.headers['x-error-code'], message: mirrored.headers['x-error-message'] }).toEqual({
+    expect({
+      status: mirrored.status,
+      code: mirrored.headers['x-error-code'],
+      message: mirrored.headers['x-error-message'],
+    }).toEqual({
       status: direct.status,
       code: direct.headers['x-error-code'],
       message: direct.headers['x-error-message'],
@@ -116,14 +132,20 @@ describe('Hub compatibility (embedded gateway vs. upstream simulator)', () => {
   });
 
   it('passes the client token upstream for gated repos', async () => {
-    const res = await http(`${w.gateway.url}/org/gated-model/resolve/main/weights.safetensors`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await http(`${w.gateway.url}/org/gated-model/resolve/main/weights.safetensors`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(res.status).toBe(200);
-    expect(sha256(res.body)).toBe(w.sim.repo('model', 'org/gated-model')!.file('main', 'weights.safetensors')!.sha256);
+    expect(sha256(res.body)).toBe(
+      w.sim.repo('model', 'org/gated-model')!.file('main', 'weights.safetensors')!.sha256,
+    );
     // Cached now; an anonymous caller still gets the Hub's refusal.
     const anon = await http(`${w.gateway.url}/org/gated-model/resolve/main/weights.safetensors`);
     expect(anon.status).toBe(401);
     expect(anon.headers['x-error-code']).toBe('GatedRepo');
-    const other = await http(`${w.gateway.url}/org/gated-model/resolve/main/weights.safetensors`, { headers: { authorization: 'Bearer hf_other' } });
+    const other = await http(`${w.gateway.url}/org/gated-model/resolve/main/weights.safetensors`, {
+      headers: { authorization: 'Bearer hf_other' },
+    });
     expect(other.status).toBe(403);
   });
 
@@ -135,7 +157,8 @@ describe('Hub compatibility (embedded gateway vs. upstream simulator)', () => {
     expect(body.siblings.map((s: { rfilename: string }) => s.rfilename)).toContain('model.safetensors');
 
     const paths: string[] = [];
-    let url: string | undefined = `${w.gateway.url}/api/models/org/model/tree/main?recursive=true&expand=true`;
+    let url: string | undefined =
+      `${w.gateway.url}/api/models/org/model/tree/main?recursive=true&expand=true`;
     let pages = 0;
     while (url) {
       const page = await http(url);
@@ -147,7 +170,9 @@ describe('Hub compatibility (embedded gateway vs. upstream simulator)', () => {
       pages++;
     }
     expect(pages).toBeGreaterThan(1);
-    expect(paths).toEqual(expect.arrayContaining(['config.json', 'nested', 'nested/deeper/weights.bin', 'model.safetensors']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['config.json', 'nested', 'nested/deeper/weights.bin', 'model.safetensors']),
+    );
 
     const pi = await http(`${w.gateway.url}/api/models/org/model/paths-info/main`, {
       method: 'POST',
@@ -155,7 +180,11 @@ describe('Hub compatibility (embedded gateway vs. upstream simulator)', () => {
       body: JSON.stringify({ paths: ['config.json', 'model.safetensors'], expand: false }),
     });
     expect(pi.status).toBe(200);
-    expect(JSON.parse(pi.body.toString()).map((e: { path: string }) => e.path).sort()).toEqual(['config.json', 'model.safetensors']);
+    expect(
+      JSON.parse(pi.body.toString())
+        .map((e: { path: string }) => e.path)
+        .sort(),
+    ).toEqual(['config.json', 'model.safetensors']);
 
     const list = await http(`${w.gateway.url}/api/models?search=model`);
     expect(list.status).toBe(200);
@@ -172,7 +201,11 @@ describe('Hub compatibility (embedded gateway vs. upstream simulator)', () => {
       '/datasets/org/data/resolve/main/%00',
     ]) {
       const res = await http(w.gateway.url + path);
-      expect({ path, status: res.status, code: res.headers['x-error-code'] }).toEqual({ path, status: 400, code: 'BadRequest' });
+      expect({ path, status: res.status, code: res.headers['x-error-code'] }).toEqual({
+        path,
+        status: 400,
+        code: 'BadRequest',
+      });
     }
   });
 });

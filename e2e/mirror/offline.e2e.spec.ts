@@ -27,7 +27,9 @@ describe('offline mode with expired metadata', () => {
       const body = await http(`${g}/org/model/resolve/main/model.safetensors`);
       expect(sha256(body.body)).toBe(model.file('main', 'model.safetensors')!.sha256);
       // Gated: the approved token keeps access within the offline grace; anonymous cannot be checked.
-      expect((await http(`${g}/org/gated-model/resolve/main/config.json`, { headers: auth })).status).toBe(200);
+      expect((await http(`${g}/org/gated-model/resolve/main/config.json`, { headers: auth })).status).toBe(
+        200,
+      );
       const anon = await http(`${g}/org/gated-model/resolve/main/config.json`);
       expect(anon.status).toBe(503);
       const missing = await http(`${g}/org/model/resolve/main/README.md`);

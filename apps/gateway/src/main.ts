@@ -1,19 +1,10 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '@dingo/config';
+import { loadConfigOrExit } from '@dingo/config';
 import { startHubHttpApp } from '@dingo/hub-api';
 import { GatewayModule } from './gateway.module';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   await startHubHttpApp(GatewayModule.forConfig(config), config);
 }
 

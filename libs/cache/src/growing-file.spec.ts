@@ -45,7 +45,9 @@ describe('VerifyingStream', () => {
   const sha = createHash('sha256').update(body).digest('hex');
 
   it('passes good bytes', async () => {
-    const out = await buffer(Readable.from([body.subarray(0, 50_000), body.subarray(50_000)]).pipe(new VerifyingStream(sha)));
+    const out = await buffer(
+      Readable.from([body.subarray(0, 50_000), body.subarray(50_000)]).pipe(new VerifyingStream(sha)),
+    );
     expect(out.equals(body)).toBe(true);
   });
 
@@ -56,7 +58,9 @@ describe('VerifyingStream', () => {
     const v = new VerifyingStream(sha);
     v.on('data', (c) => seen.push(c));
     Readable.from([bad.subarray(0, 50_000), bad.subarray(50_000)]).pipe(v);
-    await expect(new Promise((_, reject) => v.on('error', reject))).rejects.toBeInstanceOf(ChecksumMismatchError);
+    await expect(new Promise((_, reject) => v.on('error', reject))).rejects.toBeInstanceOf(
+      ChecksumMismatchError,
+    );
     expect(Buffer.concat(seen).length).toBeLessThan(bad.length);
   });
 });

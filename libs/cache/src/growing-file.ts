@@ -66,7 +66,7 @@ class TailReader extends Readable {
         return;
       }
       if (this.file.finished) {
-        this.destroy(new Error("Chunk ended before the requested range"));
+        this.destroy(new Error('Chunk ended before the requested range'));
         return;
       }
       if (!this.waiting) {

@@ -5,7 +5,10 @@ import { text } from 'node:stream/consumers';
 import { ChunkMissingError, ChunkStore } from './chunk-store';
 
 /** The behaviour every ChunkStore backend must share; each backend's spec runs it. */
-export function chunkStoreContract(name: string, create: () => Promise<{ store: ChunkStore; close?: () => Promise<void> }>) {
+export function chunkStoreContract(
+  name: string,
+  create: () => Promise<{ store: ChunkStore; close?: () => Promise<void> }>,
+) {
   describe(`ChunkStore contract: ${name}`, () => {
     let store: ChunkStore;
     let close: (() => Promise<void>) | undefined;

@@ -4,4 +4,6 @@ import { join } from 'node:path';
 import { chunkStoreContract } from './chunk-store.contract';
 import { FsChunkStore } from './fs-chunk-store';
 
-chunkStoreContract('fs', async () => ({ store: new FsChunkStore(await mkdtemp(join(tmpdir(), 'fs-chunks-'))) }));
+chunkStoreContract('fs', async () => ({
+  store: new FsChunkStore(await mkdtemp(join(tmpdir(), 'fs-chunks-'))),
+}));

@@ -5,23 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import S3rver from 's3rver';
 import { chunkStoreContract } from './chunk-store.contract';
 import { S3ChunkStore } from './s3-chunk-store';
-
-/** A throwaway S3 on loopback (s3rver accepts the S3RVER/S3RVER key pair). */
-async function startS3(): Promise<{ url: (bucket: string) => string; close: () => Promise<void> }> {
-  const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
-  const server = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true });
-  const { port } = await server.run();
-  return {
-    url: (bucket) => `s3://S3RVER:S3RVER@127.0.0.1:${port}/${bucket}?ssl=false`,
-    close: async () => {
-      await server.close();
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-}
+import { startS3 } from '@dingo/test-infra';
 
 chunkStoreContract('s3 (s3rver)', async () => {
   const s3 = await startS3();

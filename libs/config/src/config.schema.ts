@@ -8,6 +8,50 @@ const upstreamList = z
   .min(1)
   .transform((urls) => urls.map((u) => u.replace(/\/+$/, '')));
 
+/** Identity and access: who may read, upload, delete and manage what (libs/auth). */
+const authSchema = z
+  .object({
+    /** Anonymous callers may read (download, list); false in a locked-down deployment. */
+    anonymousRead: z.boolean().default(true),
+    /**
+     * What the mirror presents upstream. `passthrough`: a client bearer that is not a mirror
+     * credential is the caller's own HF token and is forwarded. `service`: only mirror credentials
+     * are accepted, and the mirror presents `upstreamServiceToken` for reads of repos the caller may read.
+     */
+    upstreamTokenMode: z.enum(['passthrough', 'service']).default('passthrough'),
+    /** The mirror's own upstream (HF) token; never shown to clients, never sent for anonymous callers. */
+    upstreamServiceToken: z.string().min(1).optional(),
+    /** HS256 key for admin session JWTs; generated into `<dataDir>/jwt-secret` when unset (set it for several gateways). */
+    jwtSecret: z.string().min(32, 'auth.jwtSecret must be at least 32 characters').optional(),
+    jwtTtlSeconds: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .default(3600),
+    /** Lifetime of a personal access token when the request names none. */
+    tokenDefaultTtlDays: z.coerce.number().int().min(1).max(3650).default(90),
+    /** Upstream repo policy for repos no allow/deny rule matches: `deny` makes the allow list an approved-only list. */
+    policyDefault: z.enum(['allow', 'deny']).default('allow'),
+    /** Bootstrap admin created on first start (no users yet). */
+    adminUser: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9._-]{1,63}$/,
+        'auth.adminUser must be 2-64 lowercase letters, digits, ".", "_" or "-"',
+      )
+      .default('admin'),
+    /** Its password; when unset one is generated and written to `<dataDir>/admin-password` (mode 0600). */
+    adminPassword: z
+      .string()
+      .min(12, 'auth.adminPassword must be at least 12 characters')
+      .max(256)
+      .optional(),
+  })
+  .strict();
+
+export type AuthConfig = z.infer<typeof authSchema>;
+
 export const configSchema = z
   .object({
     mode: z.enum(['embedded', 'distributed']).default('embedded'),
@@ -45,8 +89,43 @@ export const configSchema = z
       })
       .default({ type: 'sqlite' }),
     logLevel: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+    /** Distributed mode: Redis for the metadata transport, BullMQ and cluster locks. */
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\//, 'redisUrl must be a redis:// URL')
+      .optional(),
+    /** Distributed mode: chunk store, `s3://key:secret@host:port/bucket[/prefix]?ssl=false`. */
+    s3Url: z
+      .string()
+      .regex(/^s3:\/\//, 's3Url must be an s3:// URL')
+      .optional(),
+    /** Prefix for Redis keys, queues and channels, so deployments can share one Redis. */
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/)
+      .default('dingo'),
+    /** Upstream bytes per second across this process's chunk pulls; 0 = unlimited. */
+    maxBandwidthBytesPerSec: z.coerce.number().int().min(0).default(0),
+    /** Lease on a chunk pull across the cluster; a crashed holder's pull is taken over after this. */
+    clusterLockTtlMs: z.coerce.number().int().min(1000).default(30_000),
+    /** Identity and access control (libs/auth). */
+    auth: authSchema.default(authSchema.parse({})),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.mode !== 'distributed') return;
+    for (const key of ['redisUrl', 's3Url'] as const) {
+      if (!c[key])
+        ctx.addIssue({ code: 'custom', path: [key], message: `${key} is required in distributed mode` });
+    }
+    if (c.database.type !== 'mysql') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'type'],
+        message: 'distributed mode needs database.type mysql (DINGO_DB_TYPE=mysql)',
+      });
+    }
+  });
 
 export type DingoConfig = z.infer<typeof configSchema>;
 export type DingoConfigInput = z.input<typeof configSchema>;

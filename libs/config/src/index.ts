@@ -1,2 +1,2 @@
 export * from './config.schema';
-export { loadConfig, parseSize, ConfigError } from './load-config';
+export { loadConfig, loadConfigOrExit, parseSize, ConfigError } from './load-config';

@@ -10,7 +10,11 @@ describe('loadConfig', () => {
   });
 
   it('reads env vars and parses sizes', () => {
-    const c = loadConfig({ DINGO_PORT: '9000', DINGO_CHUNK_SIZE: '32MB', DINGO_UPSTREAMS: 'http://a:1/, http://b:2' });
+    const c = loadConfig({
+      DINGO_PORT: '9000',
+      DINGO_CHUNK_SIZE: '32MB',
+      DINGO_UPSTREAMS: 'http://a:1/, http://b:2',
+    });
     expect(c.port).toBe(9000);
     expect(c.chunkSizeBytes).toBe(32 * 1024 * 1024);
     expect(c.upstreams).toEqual(['http://a:1', 'http://b:2']);

@@ -11,7 +11,11 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_PORT: (c, v) => (c.port = v),
   PORT: (c, v) => (c.port ??= v),
   DINGO_PUBLIC_URL: (c, v) => (c.publicUrl = v),
-  DINGO_UPSTREAMS: (c, v) => (c.upstreams = v.split(',').map((s) => s.trim()).filter(Boolean)),
+  DINGO_UPSTREAMS: (c, v) =>
+    (c.upstreams = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)),
   DINGO_DATA_DIR: (c, v) => (c.dataDir = v),
   DINGO_CHUNK_SIZE: (c, v) => (c.chunkSizeBytes = parseSize(v, 'DINGO_CHUNK_SIZE')),
   DINGO_READ_AHEAD_CHUNKS: (c, v) => (c.readAheadChunks = v),
@@ -19,11 +23,32 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_REVISION_TTL_SECONDS: (c, v) => (c.revisionTtlSeconds = v),
   DINGO_AUTH_VERDICT_TTL_SECONDS: (c, v) => (c.authVerdictTtlSeconds = v),
   DINGO_UPSTREAM_TIMEOUT_MS: (c, v) => (c.upstreamTimeoutMs = v),
-  DINGO_VERIFY_CHUNKS_ON_READ: (c, v) => (c.verifyChunksOnRead = !['0', 'false', 'no'].includes(v.toLowerCase())),
+  DINGO_VERIFY_CHUNKS_ON_READ: (c, v) =>
+    (c.verifyChunksOnRead = !['0', 'false', 'no'].includes(v.toLowerCase())),
   DINGO_DB_TYPE: (c, v) => (c.database = { ...(c.database as object), type: v }),
   DINGO_DB_URL: (c, v) => (c.database = { ...(c.database as object), url: v }),
   DINGO_LOG_LEVEL: (c, v) => (c.logLevel = v),
+  DINGO_REDIS_URL: (c, v) => (c.redisUrl = v),
+  DINGO_S3_URL: (c, v) => (c.s3Url = v),
+  DINGO_NAMESPACE: (c, v) => (c.namespace = v),
+  DINGO_CLUSTER_LOCK_TTL_MS: (c, v) => (c.clusterLockTtlMs = v),
+  DINGO_MAX_BANDWIDTH: (c, v) => (c.maxBandwidthBytesPerSec = parseSize(v, 'DINGO_MAX_BANDWIDTH')),
+  DINGO_ANONYMOUS_READ: (c, v) => (authOf(c).anonymousRead = !['0', 'false', 'no'].includes(v.toLowerCase())),
+  DINGO_UPSTREAM_TOKEN_MODE: (c, v) => (authOf(c).upstreamTokenMode = v),
+  DINGO_UPSTREAM_SERVICE_TOKEN: (c, v) => (authOf(c).upstreamServiceToken = v),
+  DINGO_JWT_SECRET: (c, v) => (authOf(c).jwtSecret = v),
+  DINGO_JWT_TTL_SECONDS: (c, v) => (authOf(c).jwtTtlSeconds = v),
+  DINGO_TOKEN_TTL_DAYS: (c, v) => (authOf(c).tokenDefaultTtlDays = v),
+  DINGO_POLICY_DEFAULT: (c, v) => (authOf(c).policyDefault = v),
+  DINGO_ADMIN_USER: (c, v) => (authOf(c).adminUser = v),
+  DINGO_ADMIN_PASSWORD: (c, v) => (authOf(c).adminPassword = v),
 };
+
+/** The `auth` section of a config input, created (as a copy) when env vars set its keys. */
+function authOf(c: Record<string, unknown>): Record<string, unknown> {
+  c.auth = { ...((c.auth as object) ?? {}) };
+  return c.auth as Record<string, unknown>;
+}
 
 /** Accepts `16777216`, `16MB`, `16MiB`, `512k`. Sizes use binary units. */
 export function parseSize(value: string, key: string): number {
@@ -63,3 +88,30 @@ export function loadConfig(
 }
 
 export { z };
+
+/**
+ * For an app's main: the validated config, or a clear message and exit code 2. `defaults` are
+ * the app's own (e.g. its port) and yield to the config file and environment.
+ */
+export function loadConfigOrExit(
+  defaults: DingoConfigInput = {},
+  env: NodeJS.ProcessEnv = process.env,
+): DingoConfig {
+  try {
+    const base = loadConfig(env);
+    const input: DingoConfigInput = {};
+    for (const [key, value] of Object.entries(defaults)) {
+      if (!isSetExplicitly(key, env)) (input as Record<string, unknown>)[key] = value;
+    }
+    return Object.keys(input).length ? loadConfig(env, input) : base;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+}
+
+function isSetExplicitly(key: string, env: NodeJS.ProcessEnv): boolean {
+  if (key === 'port') return Boolean(env.DINGO_PORT || env.PORT);
+  return false;
+}

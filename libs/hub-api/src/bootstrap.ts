@@ -31,6 +31,9 @@ export async function startHubHttpApp(
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${port}`;
-  Logger.log(`DingoSpeed (${config.mode}) listening on ${url}, upstream ${config.upstreams.join(', ')}`, 'Bootstrap');
+  Logger.log(
+    `DingoSpeed (${config.mode}) listening on ${url}, upstream ${config.upstreams.join(', ')}`,
+    'Bootstrap',
+  );
   return { app, url };
 }

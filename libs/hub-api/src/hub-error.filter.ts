@@ -1,6 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { HubError } from '@dingo/hub-protocol';
+import { MetadataUnavailableError } from '@dingo/metadata-store';
+import { UpstreamUnreachableError } from '@dingo/upstream';
 
 /** The one place errors become responses, always in the Hub's wire format. */
 @Catch()
@@ -11,7 +13,7 @@ export class HubErrorFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const req = host.switchToHttp().getRequest<Request>();
     const err = toHubError(exception);
-    if (!(exception instanceof HubError) && err.status >= 500) {
+    if (err.status === 500) {
       this.log.error(`${req.method} ${req.originalUrl}: ${(exception as Error)?.stack ?? exception}`);
     } else if (err.status >= 500) {
       this.log.warn(`${req.method} ${req.originalUrl}: ${err.status} ${err.message}`);
@@ -36,8 +38,20 @@ export function toHubError(exception: unknown): HubError {
       typeof response === 'object' && response && 'message' in response
         ? [(response as { message: unknown }).message].flat().join('; ')
         : exception.message;
-    const code = status === 404 ? 'NotFound' : status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status < 500 ? 'BadRequest' : 'InternalError';
+    const code =
+      status === 404
+        ? 'NotFound'
+        : status === 401
+          ? 'Unauthorized'
+          : status === 403
+            ? 'Forbidden'
+            : status < 500
+              ? 'BadRequest'
+              : 'InternalError';
     return new HubError(status, code, message);
+  }
+  if (exception instanceof MetadataUnavailableError || exception instanceof UpstreamUnreachableError) {
+    return new HubError(503, 'ServiceUnavailable', (exception as Error).message);
   }
   return new HubError(500, 'InternalError', 'Internal error');
 }

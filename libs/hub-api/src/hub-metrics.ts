@@ -4,7 +4,11 @@ import { Mirror } from '@dingo/mirror';
 /** Prometheus metrics for the mirror; upstream figures are read from the services at scrape time. */
 export class HubMetrics {
   readonly registry = new Registry();
-  readonly servedBytes = new Counter({ name: 'dingo_served_bytes_total', help: 'File bytes sent to clients', registers: [this.registry] });
+  readonly servedBytes = new Counter({
+    name: 'dingo_served_bytes_total',
+    help: 'File bytes sent to clients',
+    registers: [this.registry],
+  });
 
   constructor(mirror: Mirror) {
     collectDefaultMetrics({ register: this.registry, prefix: 'dingo_' });

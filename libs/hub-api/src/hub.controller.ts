@@ -33,7 +33,11 @@ export class HubController {
     return this.api(req, res);
   }
 
-  private async resolve(req: Request, res: Response, route: NonNullable<ReturnType<typeof parseResolvePath>>) {
+  private async resolve(
+    req: Request,
+    res: Response,
+    route: NonNullable<ReturnType<typeof parseResolvePath>>,
+  ) {
     const head = req.method === 'HEAD';
     const answer = await this.mirror.resolve.resolve(route, {
       authorization: upstreamAuthorizationOf(req),
@@ -52,7 +56,8 @@ export class HubController {
     } catch (err) {
       // Headers are gone: all we can do is cut the connection so the client sees a short body.
       aborted = true;
-      if (!res.destroyed) this.log.warn(`${req.method} ${req.originalUrl} cut short: ${(err as Error).message}`);
+      if (!res.destroyed)
+        this.log.warn(`${req.method} ${req.originalUrl} cut short: ${(err as Error).message}`);
       res.destroy(err as Error);
     }
     const bytes = aborted ? 0 : Number(answer.headers['Content-Length']);

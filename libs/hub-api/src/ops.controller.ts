@@ -23,7 +23,10 @@ export class OpsController {
     return this.health.check([
       () => this.probe('metadata', () => this.mirror.adapters.meta.ping()),
       () => this.probe('chunkStore', () => this.mirror.adapters.store.ping()),
-      async () => this.indicator.check('upstream').up({ offline: this.mirror.router.offline, origins: this.mirror.router.health() }),
+      async () =>
+        this.indicator
+          .check('upstream')
+          .up({ offline: this.mirror.router.offline, origins: this.mirror.router.health() }),
     ]);
   }
 

@@ -14,7 +14,14 @@ export const EXPOSED_HEADERS = [
 ].join(',');
 
 /** Headers that switch current clients to the Xet protocol (which would bypass the mirror). */
-export const XET_HEADERS = ['x-xet-hash', 'x-xet-refresh-route', 'x-xet-cas-url', 'x-xet-access-token', 'x-xet-token-expiration', 'x-xet-endpoint'];
+export const XET_HEADERS = [
+  'x-xet-hash',
+  'x-xet-refresh-route',
+  'x-xet-cas-url',
+  'x-xet-access-token',
+  'x-xet-token-expiration',
+  'x-xet-endpoint',
+];
 
 export function stripXetLink(link: string | undefined): string | undefined {
   if (!link) return undefined;
@@ -39,7 +46,8 @@ const TEXT_EXT = /\.(txt|md|py|yaml|yml|csv|tsv|jsonl|gitattributes|model|vocab|
 
 export function contentTypeFor(path: string): string {
   if (/\.json$/i.test(path)) return 'application/json';
-  if (TEXT_EXT.test(path) || /(^|\/)(README|LICENSE|\.gitattributes)$/i.test(path)) return 'text/plain; charset=utf-8';
+  if (TEXT_EXT.test(path) || /(^|\/)(README|LICENSE|\.gitattributes)$/i.test(path))
+    return 'text/plain; charset=utf-8';
   return 'application/octet-stream';
 }
 

@@ -11,6 +11,7 @@ export type HubErrorCode =
   | 'Forbidden'
   | 'Unauthorized'
   | 'UpstreamUnavailable'
+  | 'ServiceUnavailable'
   | 'IntegrityError'
   | 'NotFound'
   | 'InternalError';

@@ -7,7 +7,13 @@ describe('parseResolvePath', () => {
   it.each([
     ['/gpt2/resolve/main/config.json', 'model', 'gpt2', 'main', 'config.json'],
     ['/org/m/resolve/v1.0/a/b/c.safetensors', 'model', 'org/m', 'v1.0', 'a/b/c.safetensors'],
-    ['/datasets/org/d/resolve/refs%2Fconvert%2Fparquet/default/train/0.parquet', 'dataset', 'org/d', 'refs/convert/parquet', 'default/train/0.parquet'],
+    [
+      '/datasets/org/d/resolve/refs%2Fconvert%2Fparquet/default/train/0.parquet',
+      'dataset',
+      'org/d',
+      'refs/convert/parquet',
+      'default/train/0.parquet',
+    ],
     ['/spaces/org/s/resolve/refs%2Fpr%2F3/app.py', 'space', 'org/s', 'refs/pr/3', 'app.py'],
     ['/org/m/resolve/refs/pr/1/x.bin', 'model', 'org/m', 'refs/pr/1', 'x.bin'],
     ['/org/m/resolve/abc1234/my%20file.txt?download=true', 'model', 'org/m', 'abc1234', 'my file.txt'],
@@ -42,8 +48,14 @@ describe('parseResolvePath', () => {
 
 describe('parseApiRepoPath', () => {
   it('parses info, revision, tree and paths-info', () => {
-    expect(parseApiRepoPath('/api/models/gpt2')).toEqual({ repo: { type: 'model', id: 'gpt2' }, action: { kind: 'info' } });
-    expect(parseApiRepoPath('/api/models/gpt2/revision/main')?.action).toEqual({ kind: 'info', revision: 'main' });
+    expect(parseApiRepoPath('/api/models/gpt2')).toEqual({
+      repo: { type: 'model', id: 'gpt2' },
+      action: { kind: 'info' },
+    });
+    expect(parseApiRepoPath('/api/models/gpt2/revision/main')?.action).toEqual({
+      kind: 'info',
+      revision: 'main',
+    });
     expect(parseApiRepoPath('/api/datasets/o/d/revision/refs%2Fconvert%2Fparquet')).toEqual({
       repo: { type: 'dataset', id: 'o/d' },
       action: { kind: 'info', revision: 'refs/convert/parquet' },
@@ -53,8 +65,15 @@ describe('parseApiRepoPath', () => {
       revision: 'main',
       path: 'sub/dir',
     });
-    expect(parseApiRepoPath('/api/models/o/m/tree/main')?.action).toEqual({ kind: 'tree', revision: 'main', path: '' });
-    expect(parseApiRepoPath('/api/spaces/o/s/paths-info/v1')?.action).toEqual({ kind: 'paths-info', revision: 'v1' });
+    expect(parseApiRepoPath('/api/models/o/m/tree/main')?.action).toEqual({
+      kind: 'tree',
+      revision: 'main',
+      path: '',
+    });
+    expect(parseApiRepoPath('/api/spaces/o/s/paths-info/v1')?.action).toEqual({
+      kind: 'paths-info',
+      revision: 'v1',
+    });
     expect(parseApiRepoPath('/api/models/o/m/refs')?.action).toEqual({ kind: 'other', rest: 'refs' });
   });
 });
@@ -73,7 +92,9 @@ describe('parseRange', () => {
 
 describe('headers', () => {
   it('strips Xet links but keeps others', () => {
-    expect(stripXetLink('<https://x/a>; rel="xet-auth", <https://x/b>; rel="next"')).toBe('<https://x/b>; rel="next"');
+    expect(stripXetLink('<https://x/a>; rel="xet-auth", <https://x/b>; rel="next"')).toBe(
+      '<https://x/b>; rel="next"',
+    );
     expect(stripXetLink('<https://x/a>; rel="xet-auth"')).toBeUndefined();
     expect(normalizeEtag('W/"abc"')).toBe('abc');
   });

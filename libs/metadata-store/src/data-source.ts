@@ -16,8 +16,14 @@ export interface DataSourceExtras {
 }
 
 /** SQLite (embedded) or MySQL (production); schema comes from migrations, never `synchronize`. */
-export function metadataDataSourceOptions(config: DingoConfig, extras: DataSourceExtras = {}): DataSourceOptions {
-  const entities = [...METADATA_ENTITIES, ...((extras.entities as unknown[]) ?? [])] as DataSourceOptions['entities'];
+export function metadataDataSourceOptions(
+  config: DingoConfig,
+  extras: DataSourceExtras = {},
+): DataSourceOptions {
+  const entities = [
+    ...METADATA_ENTITIES,
+    ...((extras.entities as unknown[]) ?? []),
+  ] as DataSourceOptions['entities'];
   const migrations = [...METADATA_MIGRATIONS, ...(extras.migrations ?? [])];
   if (config.database.type === 'mysql') {
     if (!config.database.url) throw new Error('database.url (DINGO_DB_URL) is required for mysql');
@@ -51,7 +57,10 @@ export function metadataDataSourceOptions(config: DingoConfig, extras: DataSourc
   };
 }
 
-export async function openMetadataDataSource(config: DingoConfig, extras?: DataSourceExtras): Promise<DataSource> {
+export async function openMetadataDataSource(
+  config: DingoConfig,
+  extras?: DataSourceExtras,
+): Promise<DataSource> {
   const ds = new DataSource(metadataDataSourceOptions(config, extras));
   await ds.initialize();
   return ds;

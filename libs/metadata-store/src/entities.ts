@@ -71,4 +71,11 @@ export class ApiCacheEntity {
   @Column({ type: 'boolean' }) immutable!: boolean;
 }
 
-export const METADATA_ENTITIES = [RevisionEntity, FileEntity, BlobEntity, ChunkEntity, RepoEntity, ApiCacheEntity];
+export const METADATA_ENTITIES = [
+  RevisionEntity,
+  FileEntity,
+  BlobEntity,
+  ChunkEntity,
+  RepoEntity,
+  ApiCacheEntity,
+];

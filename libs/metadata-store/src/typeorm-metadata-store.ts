@@ -33,7 +33,11 @@ export class TypeOrmMetadataStore implements MetadataPort {
     this.apiCache = ds.getRepository(ApiCacheEntity);
   }
 
-  async getRevision(repoType: RepoType, repoId: string, revision: string): Promise<RevisionRecord | undefined> {
+  async getRevision(
+    repoType: RepoType,
+    repoId: string,
+    revision: string,
+  ): Promise<RevisionRecord | undefined> {
     const row = await this.revisions.findOneBy({ key: sha1(`${repoType}/${repoId}@${revision}`) });
     if (!row) return undefined;
     const { key: _key, ...rest } = row;
@@ -44,7 +48,12 @@ export class TypeOrmMetadataStore implements MetadataPort {
     await this.revisions.upsert({ key: sha1(`${r.repoType}/${r.repoId}@${r.revision}`), ...r }, ['key']);
   }
 
-  async getFile(repoType: RepoType, repoId: string, commit: string, path: string): Promise<FileRecord | undefined> {
+  async getFile(
+    repoType: RepoType,
+    repoId: string,
+    commit: string,
+    path: string,
+  ): Promise<FileRecord | undefined> {
     const row = await this.files.findOneBy({ key: sha1(`${repoType}/${repoId}@${commit}:${path}`) });
     if (!row) return undefined;
     const { key: _key, ...rest } = row;
@@ -92,7 +101,12 @@ export class TypeOrmMetadataStore implements MetadataPort {
   async getApiCache(key: string): Promise<ApiCacheRecord | undefined> {
     const row = await this.apiCache.findOneBy({ key });
     if (!row) return undefined;
-    return { ...row, headers: JSON.parse(row.headers), body: Buffer.from(row.body), immutable: Boolean(row.immutable) };
+    return {
+      ...row,
+      headers: JSON.parse(row.headers),
+      body: Buffer.from(row.body),
+      immutable: Boolean(row.immutable),
+    };
   }
 
   async putApiCache(r: ApiCacheRecord): Promise<void> {

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { GrowingFile } from '@dingo/cache';
+import { GrowingFile, RateLimiter } from '@dingo/cache';
 import { ChunkId, ChunkStore } from '@dingo/chunk-store';
 import { MetadataPort } from '@dingo/metadata-store';
 import { UpstreamUnreachableError } from '@dingo/upstream';
@@ -17,6 +17,26 @@ export interface PullStats {
   upstreamBytes: number;
   chunksPulled: number;
   retries: number;
+}
+
+/** The cross-node half of single-flight (RedisLock in distributed mode). */
+export interface ChunkLock {
+  acquire(key: string, ttlMs: number): Promise<string | undefined>;
+  renew(key: string, token: string, ttlMs: number): Promise<boolean>;
+  release(key: string, token: string): Promise<boolean>;
+  /** Resolves when the key is free (true) or on timeout (false). */
+  waitFor(key: string, timeoutMs: number): Promise<boolean>;
+}
+
+export interface ChunkPullerOptions {
+  stagingDir: string;
+  retries: number;
+  onChunkStored: (plan: BlobPlan, index: number) => void;
+  /** Shared across the cluster so one node pulls a chunk while the others wait for it. */
+  lock?: ChunkLock;
+  lockTtlMs?: number;
+  /** Caps upstream bytes per second across this process. */
+  limiter?: RateLimiter;
 }
 
 /** One chunk on its way from upstream: readers follow `file`; `done` settles once it is stored. */
@@ -46,11 +66,9 @@ export class ChunkPuller {
     private readonly store: ChunkStore,
     private readonly meta: MetadataPort,
     private readonly reader: UpstreamFileReader,
-    private readonly stagingDir: string,
-    private readonly retries: number,
-    private readonly onChunkStored: (plan: BlobPlan, index: number) => void,
+    private readonly options: ChunkPullerOptions,
   ) {
-    mkdirSync(stagingDir, { recursive: true });
+    mkdirSync(options.stagingDir, { recursive: true });
   }
 
   /** The running download for a chunk, if any (synchronous so callers can attach before it commits). */
@@ -64,7 +82,7 @@ export class ChunkPuller {
     const running = this.inflight.get(key) ?? this.recent.get(key);
     if (running) return running;
     const { size } = chunkBounds(plan, index);
-    const path = join(this.stagingDir, `${plan.key}.${index}.${process.pid}.${this.stagingSeq++}`);
+    const path = join(this.options.stagingDir, `${plan.key}.${index}.${process.pid}.${this.stagingSeq++}`);
     // Created synchronously so readers can open it the moment the download is visible.
     const fd = openSync(path, 'w+');
     const file = new GrowingFile(path, size);
@@ -88,6 +106,10 @@ export class ChunkPuller {
     await Promise.allSettled([...this.inflight.values()].map((d) => d.done));
   }
 
+  /**
+   * With a cluster lock: the holder pulls from upstream; the others wait for the chunk to land in
+   * the shared store and copy it into their staging file, so their readers stream all the same.
+   */
   private async download(
     plan: BlobPlan,
     index: number,
@@ -95,7 +117,66 @@ export class ChunkPuller {
     file: GrowingFile,
     fd: number,
   ): Promise<void> {
+    const { lock, lockTtlMs = 30_000 } = this.options;
+    if (!lock) return this.fetch(plan, index, source, file, fd);
+    const key = `${plan.key}#${index}`;
+    let token: string | undefined;
+    try {
+      while (!(token = await lock.acquire(key, lockTtlMs))) {
+        await lock.waitFor(key, lockTtlMs);
+        if (await this.landedElsewhere(plan, index)) return await this.copyFromStore(plan, index, file, fd);
+      }
+    } catch (err) {
+      closeSync(fd);
+      file.fail(err as Error);
+      await rm(file.path, { force: true });
+      throw err;
+    }
+    const renewal = setInterval(
+      () => void lock.renew(key, token!, lockTtlMs).catch(() => undefined),
+      lockTtlMs / 3,
+    );
+    try {
+      if (await this.landedElsewhere(plan, index)) return await this.copyFromStore(plan, index, file, fd);
+      return await this.fetch(plan, index, source, file, fd);
+    } finally {
+      clearInterval(renewal);
+      await lock.release(key, token).catch(() => undefined);
+    }
+  }
+
+  private async landedElsewhere(plan: BlobPlan, index: number): Promise<boolean> {
+    const recorded = (await this.meta.listChunks(plan.key)).find((c) => c.index === index);
+    return recorded !== undefined && (await this.store.stat({ blob: plan.key, index })) === recorded.size;
+  }
+
+  private async copyFromStore(plan: BlobPlan, index: number, file: GrowingFile, fd: number): Promise<void> {
+    try {
+      for await (const part of await this.store.read({ blob: plan.key, index })) {
+        await writeAt(fd, part as Buffer, (part as Buffer).length, file.written);
+        file.advance((part as Buffer).length);
+      }
+      closeSync(fd);
+      file.finish();
+    } catch (err) {
+      closeSync(fd);
+      file.fail(err as Error);
+      throw err;
+    } finally {
+      await rm(file.path, { force: true });
+    }
+  }
+
+  /** Pulls the chunk from upstream, resuming after failures, then stores and records it. */
+  private async fetch(
+    plan: BlobPlan,
+    index: number,
+    source: FileSource,
+    file: GrowingFile,
+    fd: number,
+  ): Promise<void> {
     const { start, end, size } = chunkBounds(plan, index);
+    const { retries, limiter } = this.options;
     let open = true;
     const close = () => {
       if (open) closeSync(fd);
@@ -108,6 +189,7 @@ export class ChunkPuller {
           const body = await this.reader.open(source, start + file.written, end, this.stopping.signal);
           for await (const part of body as AsyncIterable<Buffer>) {
             const take = Math.min(part.length, size - file.written);
+            await limiter?.take(take);
             await writeAt(fd, part, take, file.written);
             hash.update(take === part.length ? part : part.subarray(0, take));
             this.stats.upstreamBytes += take;
@@ -119,7 +201,7 @@ export class ChunkPuller {
             err instanceof UpstreamUnreachableError ||
             (err instanceof UpstreamFileError && err.retryable) ||
             !(err instanceof UpstreamFileError);
-          if (!retryable || attempt >= this.retries || this.stopping.signal.aborted) throw err;
+          if (!retryable || attempt >= retries || this.stopping.signal.aborted) throw err;
           this.stats.retries++;
           this.log.warn(
             `chunk ${plan.key}#${index}: ${(err as Error).message}; resuming at byte ${file.written}`,
@@ -128,7 +210,7 @@ export class ChunkPuller {
           continue;
         }
         if (file.written < size) {
-          if (attempt >= this.retries)
+          if (attempt >= retries)
             throw new UpstreamFileError(`Upstream body ended early for ${plan.key}#${index}`, true);
           this.stats.retries++;
         }
@@ -139,7 +221,7 @@ export class ChunkPuller {
       await this.store.putFile({ blob: plan.key, index }, file.path);
       await this.meta.putChunk({ blobKey: plan.key, index, size, sha256: hash.digest('hex') });
       this.stats.chunksPulled++;
-      this.onChunkStored(plan, index);
+      this.options.onChunkStored(plan, index);
     } catch (err) {
       close();
       file.fail(err as Error);

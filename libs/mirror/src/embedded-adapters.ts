@@ -3,14 +3,14 @@ import { DataSource } from 'typeorm';
 import { DingoConfig } from '@dingo/config';
 import { FsChunkStore } from '@dingo/chunk-store';
 import { InProcessJobQueue } from '@dingo/jobs';
-import { openMetadataDataSource, TypeOrmMetadataStore } from '@dingo/metadata-store';
+import { DataSourceExtras, openMetadataDataSource, TypeOrmMetadataStore } from '@dingo/metadata-store';
 import { Logger } from '@nestjs/common';
 import { ReadAheadJob } from './blob-reader';
 import { Mirror, MirrorAdapters } from './mirror';
 
 /** Embedded mode: SQLite metadata, chunks on local disk, an in-process queue. No services needed. */
-export async function createEmbeddedMirror(config: DingoConfig): Promise<Mirror> {
-  const ds: DataSource = await openMetadataDataSource(config);
+export async function createEmbeddedMirror(config: DingoConfig, extras?: DataSourceExtras): Promise<Mirror> {
+  const ds: DataSource = await openMetadataDataSource(config, extras);
   const log = new Logger('ReadAhead');
   const adapters: MirrorAdapters = {
     meta: new TypeOrmMetadataStore(ds),
@@ -18,6 +18,7 @@ export async function createEmbeddedMirror(config: DingoConfig): Promise<Mirror>
     readAhead: new InProcessJobQueue<ReadAheadJob>((err, job) =>
       log.warn(`read-ahead ${job.plan.key}#${job.index} failed: ${(err as Error).message}`),
     ),
+    dataSource: ds,
     close: () => ds.destroy(),
   };
   return new Mirror(config, adapters);

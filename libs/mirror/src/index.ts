@@ -10,3 +10,4 @@ export * from './api-proxy';
 export * from './resolve-service';
 export * from './upstream-file-reader';
 export * from './embedded-adapters';
+export * from './distributed-adapters';

@@ -5,11 +5,13 @@ import { ChunkStore } from '@dingo/chunk-store';
 import { JobQueue } from '@dingo/jobs';
 import { MetadataPort } from '@dingo/metadata-store';
 import { UpstreamHttp, UpstreamRouter } from '@dingo/upstream';
+import { RateLimiter } from '@dingo/cache';
+import type { DataSource } from 'typeorm';
 import { AccessVerdicts } from './access-verdicts';
 import { ApiProxy } from './api-proxy';
 import { BlobReader, ReadAheadJob, readAheadWorker } from './blob-reader';
 import { BlobVerifier } from './blob-verifier';
-import { ChunkPuller } from './chunk-puller';
+import { ChunkLock, ChunkPuller } from './chunk-puller';
 import { FileLocator } from './file-locator';
 import { ResolveService } from './resolve-service';
 import { UpstreamFileReader } from './upstream-file-reader';
@@ -19,6 +21,12 @@ export interface MirrorAdapters {
   meta: MetadataPort;
   store: ChunkStore;
   readAhead: JobQueue<ReadAheadJob>;
+  /** Cluster-wide chunk lock (distributed mode). */
+  lock?: ChunkLock;
+  /** Whether this process works the read-ahead queue (false on a distributed gateway: the sync-worker does). */
+  processReadAhead?: boolean;
+  /** The TypeORM data source, where this process has one (access tables live there too). */
+  dataSource?: DataSource;
   /** Releases what the adapters hold (connections, files). */
   close?: () => Promise<void>;
 }
@@ -50,19 +58,19 @@ export class Mirror {
     );
     this.locator = new FileLocator(meta, this.router, this.access, config.revisionTtlSeconds * 1000);
     this.verifier = new BlobVerifier(store, meta);
-    this.puller = new ChunkPuller(
-      store,
-      meta,
-      new UpstreamFileReader(this.router),
-      join(config.dataDir, 'staging'),
-      config.upstreamRetries,
-      (plan) =>
+    this.puller = new ChunkPuller(store, meta, new UpstreamFileReader(this.router), {
+      stagingDir: join(config.dataDir, 'staging'),
+      retries: config.upstreamRetries,
+      lock: adapters.lock,
+      lockTtlMs: config.clusterLockTtlMs,
+      limiter: new RateLimiter(config.maxBandwidthBytesPerSec),
+      onChunkStored: (plan) =>
         void this.verifier
           .verifyIfComplete(plan)
           .catch((err) =>
             this.log.error(`verification of ${plan.key} failed to run: ${(err as Error).message}`),
           ),
-    );
+    });
     this.reader = new BlobReader(
       store,
       meta,
@@ -71,7 +79,9 @@ export class Mirror {
       config.readAheadChunks,
       config.verifyChunksOnRead,
     );
-    readAhead.process(readAheadWorker(this.puller, store, meta), config.maxConcurrentPulls);
+    if (adapters.processReadAhead !== false) {
+      readAhead.process(readAheadWorker(this.puller, store, meta), config.maxConcurrentPulls);
+    }
     this.resolve = new ResolveService(this.locator, meta, this.reader, config.chunkSizeBytes);
     this.api = new ApiProxy(meta, this.router, this.access, config.revisionTtlSeconds * 1000);
   }

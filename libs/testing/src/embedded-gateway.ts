@@ -21,7 +21,10 @@ export async function startEmbeddedGateway(
   overrides: DingoConfigInput,
 ): Promise<RunningGateway> {
   const dir = overrides.dataDir ? undefined : tempDir('gateway');
-  const config = loadConfig({}, { host: '127.0.0.1', port: 0, logLevel: 'error', dataDir: dir?.path, ...overrides });
+  const config = loadConfig(
+    {},
+    { host: '127.0.0.1', port: 0, logLevel: 'error', dataDir: dir?.path, ...overrides },
+  );
   const { app, url } = await startHubHttpApp(rootModuleFor(config), config);
   return {
     url,

@@ -29,7 +29,9 @@ export interface UpstreamRequest {
   signal?: AbortSignal;
 }
 
-function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string | undefined> {
+function flattenHeaders(
+  h: Record<string, string | string[] | undefined>,
+): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;

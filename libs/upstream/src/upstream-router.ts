@@ -84,6 +84,10 @@ export class UpstreamRouter {
 
   health(): Array<{ origin: string; latencyMs: number; up: boolean }> {
     const now = Date.now();
-    return this.origins.map((o) => ({ origin: o.origin, latencyMs: Math.round(o.latencyMs), up: o.downUntil <= now }));
+    return this.origins.map((o) => ({
+      origin: o.origin,
+      latencyMs: Math.round(o.latencyMs),
+      up: o.downUntil <= now,
+    }));
   }
 }

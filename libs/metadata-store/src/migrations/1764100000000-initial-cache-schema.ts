@@ -37,7 +37,10 @@ export class InitialCacheSchema1764100000000 implements MigrationInterface {
         ],
       }),
     );
-    await q.createIndex('files', new TableIndex({ name: 'idx_files_repo_commit', columnNames: ['repoType', 'repoId', 'commit'] }));
+    await q.createIndex(
+      'files',
+      new TableIndex({ name: 'idx_files_repo_commit', columnNames: ['repoType', 'repoId', 'commit'] }),
+    );
     await q.createTable(
       new Table({
         name: 'blobs',
@@ -87,7 +90,10 @@ export class InitialCacheSchema1764100000000 implements MigrationInterface {
         ],
       }),
     );
-    await q.createIndex('api_cache', new TableIndex({ name: 'idx_api_cache_repo', columnNames: ['repoKey'] }));
+    await q.createIndex(
+      'api_cache',
+      new TableIndex({ name: 'idx_api_cache_repo', columnNames: ['repoKey'] }),
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

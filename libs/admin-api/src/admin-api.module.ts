@@ -1,0 +1,60 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import type { ChunkStore } from '@dingo/chunk-store';
+import { AuditController } from './audit.controller';
+import { AuditQueryService } from './audit-query.service';
+import { CACHE_CHUNK_STORE, CacheService } from './cache.service';
+import { CacheController } from './cache.controller';
+import { DocsController } from './docs.controller';
+import { GrantsController } from './grants.controller';
+import { GrantsService } from './grants.service';
+import { PoliciesController } from './policies.controller';
+import { PoliciesService } from './policies.service';
+import { SessionController } from './session.controller';
+import { TeamsController } from './teams.controller';
+import { TeamsService } from './teams.service';
+import { TokensController } from './tokens.controller';
+import { TokensService } from './tokens.service';
+import { UsersController } from './users.controller';
+import { UsersService } from './users.service';
+import { WhoamiController } from './whoami.controller';
+
+export interface AdminApiOptions {
+  /** The mirror's chunk store, so deleting a cached repo frees its bytes. */
+  chunkStore?: () => Promise<ChunkStore>;
+}
+
+/**
+ * The admin REST API under `/admin/v1` (and the Hub's `/api/whoami-v2` for mirror tokens). Needs
+ * AccessModule (global). Import it before the Hub surface: the Hub controller's catch-all would
+ * otherwise answer these paths.
+ */
+@Module({})
+export class AdminApiModule {
+  static forRoot(options: AdminApiOptions = {}): DynamicModule {
+    return {
+      module: AdminApiModule,
+      controllers: [
+        DocsController,
+        SessionController,
+        UsersController,
+        TeamsController,
+        GrantsController,
+        TokensController,
+        PoliciesController,
+        CacheController,
+        AuditController,
+        WhoamiController,
+      ],
+      providers: [
+        UsersService,
+        TeamsService,
+        GrantsService,
+        TokensService,
+        PoliciesService,
+        AuditQueryService,
+        CacheService,
+        ...(options.chunkStore ? [{ provide: CACHE_CHUNK_STORE, useFactory: options.chunkStore }] : []),
+      ],
+    };
+  }
+}

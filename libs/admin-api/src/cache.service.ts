@@ -1,0 +1,140 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { DataSource, In } from 'typeorm';
+import { ACCESS_DATA_SOURCE, AppAbility, permittedRows } from '@dingo/auth';
+import { blobKeyFor, ChunkStore } from '@dingo/chunk-store';
+import { RepoRef, repoKey } from '@dingo/hub-protocol';
+import {
+  ApiCacheEntity,
+  BlobEntity,
+  ChunkEntity,
+  FileEntity,
+  RepoEntity,
+  RevisionEntity,
+} from '@dingo/metadata-store';
+import { notFound } from './errors';
+import { iso, likeEscaped } from './views';
+
+/** Where deleted blobs' chunks are removed from (the mirror's chunk store); optional in tests. */
+export const CACHE_CHUNK_STORE = Symbol('CACHE_CHUNK_STORE');
+
+interface CachedRepoRow {
+  repoType: string;
+  repoId: string;
+  files: number | string;
+  bytes: number | string | null;
+  lastFetchedAt: number | string | null;
+}
+
+/**
+ * What the mirror holds, per repo, read from the metadata tables; and deleting a repo from the
+ * cache: its file, revision and API records, and the blobs no other repo shares (their chunks too).
+ */
+@Injectable()
+export class CacheService {
+  private readonly log = new Logger(CacheService.name);
+
+  constructor(
+    @Inject(ACCESS_DATA_SOURCE) private readonly ds: DataSource,
+    @Optional() @Inject(CACHE_CHUNK_STORE) private readonly store?: ChunkStore,
+  ) {}
+
+  async list(ability: AppAbility, q: { type?: string; search?: string; limit?: number; offset?: number }) {
+    const qb = this.ds
+      .getRepository(FileEntity)
+      .createQueryBuilder('f')
+      .select('f.repoType', 'repoType')
+      .addSelect('f.repoId', 'repoId')
+      .addSelect('COUNT(*)', 'files')
+      .addSelect('SUM(f.size)', 'bytes')
+      .addSelect('MAX(f.fetchedAt)', 'lastFetchedAt')
+      .groupBy('f.repoType')
+      .addGroupBy('f.repoId')
+      .orderBy('f.repoId', 'ASC');
+    if (q.type) qb.andWhere('f.repoType = :type', { type: q.type });
+    if (q.search) qb.andWhere("f.repoId LIKE :search ESCAPE '!'", { search: `%${likeEscaped(q.search)}%` });
+    const rows = await qb.getRawMany<CachedRepoRow>();
+    const visible = permittedRows(ability, 'read', 'Repo', rows, (r) => ({ type: r.repoType, id: r.repoId }));
+    const offset = q.offset ?? 0;
+    const limit = q.limit ?? 100;
+    return {
+      total: visible.length,
+      items: visible.slice(offset, offset + limit).map((r) => ({
+        type: r.repoType,
+        id: r.repoId,
+        files: Number(r.files),
+        bytes: Number(r.bytes ?? 0),
+        lastFetchedAt: iso(r.lastFetchedAt === null ? null : Number(r.lastFetchedAt)),
+      })),
+    };
+  }
+
+  async files(repo: RepoRef) {
+    const files = await this.ds
+      .getRepository(FileEntity)
+      .find({ where: { repoType: repo.type, repoId: repo.id }, order: { path: 'ASC' } });
+    if (!files.length) throw notFound('Cached repo');
+    const blobs = await this.blobsOf(files);
+    return files.map((f) => {
+      const blob = blobs.get(blobKeyOf(f));
+      return {
+        commit: f.commit,
+        path: f.path,
+        size: f.size,
+        lfs: f.lfs,
+        sha256: f.sha256,
+        blobId: f.blobId,
+        state: blob?.state ?? 'absent',
+      };
+    });
+  }
+
+  async remove(repo: RepoRef) {
+    const files = await this.ds.getRepository(FileEntity).findBy({ repoType: repo.type, repoId: repo.id });
+    const key = repoKey(repo);
+    const known = files.length || (await this.ds.getRepository(RepoEntity).existsBy({ key }));
+    if (!known) throw notFound('Cached repo');
+    const candidateBlobs = [...new Set(files.map(blobKeyOf))];
+    await this.ds.transaction(async (tx) => {
+      await tx.getRepository(FileEntity).delete({ repoType: repo.type, repoId: repo.id });
+      await tx.getRepository(RevisionEntity).delete({ repoType: repo.type, repoId: repo.id });
+      await tx.getRepository(ApiCacheEntity).delete({ repoKey: key });
+      await tx.getRepository(RepoEntity).delete({ key });
+    });
+    let blobsDeleted = 0;
+    for (const blobKey of candidateBlobs) {
+      if (await this.stillReferenced(blobKey)) continue;
+      await this.deleteBlob(blobKey);
+      blobsDeleted++;
+    }
+    return { type: repo.type, id: repo.id, filesForgotten: files.length, blobsDeleted };
+  }
+
+  private async stillReferenced(blobKey: string): Promise<boolean> {
+    const [kind, hash] = [blobKey.slice(0, blobKey.indexOf('-')), blobKey.slice(blobKey.indexOf('-') + 1)];
+    const where = kind === 'sha256' ? { sha256: hash } : { blobId: hash, lfs: false };
+    return this.ds.getRepository(FileEntity).existsBy(where);
+  }
+
+  private async deleteBlob(blobKey: string): Promise<void> {
+    const chunks = await this.ds.getRepository(ChunkEntity).findBy({ blobKey });
+    if (this.store) {
+      for (const c of chunks) {
+        await this.store
+          .delete({ blob: blobKey, index: c.index })
+          .catch((err) => this.log.warn(`chunk ${blobKey}#${c.index}: ${(err as Error).message}`));
+      }
+    }
+    await this.ds.getRepository(ChunkEntity).delete({ blobKey });
+    await this.ds.getRepository(BlobEntity).delete({ key: blobKey });
+  }
+
+  private async blobsOf(files: FileEntity[]): Promise<Map<string, BlobEntity>> {
+    const keys = [...new Set(files.map(blobKeyOf))];
+    const rows = keys.length ? await this.ds.getRepository(BlobEntity).findBy({ key: In(keys) }) : [];
+    return new Map(rows.map((b) => [b.key, b]));
+  }
+}
+
+function blobKeyOf(f: FileEntity): string {
+  return blobKeyFor({ sha256: f.sha256, gitBlobId: f.blobId });
+}

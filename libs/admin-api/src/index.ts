@@ -1,0 +1,4 @@
+export * from './admin-api.module';
+export * from './schemas';
+export * from './validation';
+export { ADMIN_API_PREFIX } from './docs.controller';

@@ -1,0 +1,88 @@
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { DingoConfig } from '@dingo/config';
+import { RedisLock } from '@dingo/cache';
+import { S3ChunkStore } from '@dingo/chunk-store';
+import { BullMqJobQueue } from '@dingo/jobs';
+import { DataSourceExtras, metadataDataSourceOptions, RemoteMetadataStore } from '@dingo/metadata-store';
+import { ReadAheadJob } from './blob-reader';
+import { createEmbeddedMirror } from './embedded-adapters';
+import { Mirror, MirrorAdapters } from './mirror';
+
+/** Queue of chunk pulls shared by gateways (producers) and sync-workers (consumers). */
+export const PULL_CHUNK_QUEUE = 'pull-chunk';
+
+/** Options for the Nest Redis transport and other clients that want host/port, not a URL. */
+export function redisOptionsFromUrl(url: string): {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db?: number;
+} {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: u.port ? Number(u.port) : 6379,
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined,
+  };
+}
+
+export interface DistributedRole {
+  /** `gateway` produces pull jobs; `worker` consumes them. */
+  role: 'gateway' | 'worker';
+  /** Entities a gateway reads directly on MySQL (access tables); migrations are the metadata app's. */
+  extras?: DataSourceExtras;
+}
+
+/**
+ * Distributed mode: metadata over the Redis transport (the metadata app owns MySQL), chunks in
+ * S3/MinIO, pulls on BullMQ, and a Redis lock so one node in the cluster pulls each chunk.
+ */
+export async function createDistributedMirror(
+  config: DingoConfig,
+  { role, extras }: DistributedRole,
+): Promise<Mirror> {
+  const redisUrl = config.redisUrl!;
+  const ns = config.namespace;
+  const log = new Logger('PullQueue');
+  // Without retryAttempts Nest's Redis client gives up after the first disconnect.
+  const meta = RemoteMetadataStore.connect(
+    { ...redisOptionsFromUrl(redisUrl), retryAttempts: Number.MAX_SAFE_INTEGER, retryDelay: 500 },
+    { namespace: ns },
+  );
+  const lock = new RedisLock(redisUrl, { prefix: `${ns}:lock:` });
+  const readAhead = new BullMqJobQueue<ReadAheadJob>(PULL_CHUNK_QUEUE, {
+    connection: redisUrl,
+    prefix: `${ns}:bull`,
+    onError: (err, job) =>
+      log.warn(`pull ${job ? `${job.plan.key}#${job.index}` : 'queue'}: ${(err as Error).message}`),
+  });
+  let dataSource: DataSource | undefined;
+  if (role === 'gateway' && extras?.entities) {
+    dataSource = new DataSource({ ...metadataDataSourceOptions(config, extras), migrationsRun: false });
+    await dataSource.initialize();
+  }
+  const adapters: MirrorAdapters = {
+    meta,
+    store: S3ChunkStore.fromUrl(config.s3Url!),
+    readAhead,
+    lock,
+    processReadAhead: role === 'worker',
+    dataSource,
+    close: async () => {
+      await lock.close();
+      await meta.close();
+      await dataSource?.destroy();
+    },
+  };
+  return new Mirror(config, adapters);
+}
+
+/** The mirror for this process's mode. */
+export function createMirror(config: DingoConfig, options: DistributedRole): Promise<Mirror> {
+  if (config.mode === 'distributed') return createDistributedMirror(config, options);
+  return createEmbeddedMirror(config, options.extras);
+}
