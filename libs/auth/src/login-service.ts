@@ -46,7 +46,7 @@ export class LoginService {
         clientIp,
         detail: { username: username.slice(0, 64), reason: 'throttled' },
       });
-      throw new HubError(429, 'BadRequest', 'Too many failed logins; try again later');
+      throw new HubError(429, 'TooManyRequests', 'Too many failed logins; try again later');
     }
     const user = await this.users.findOneBy({ username: username.toLowerCase() });
     const passwordOk = await verifyPassword(password, user?.passwordHash);

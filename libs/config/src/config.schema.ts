@@ -89,6 +89,12 @@ export const configSchema = z
       })
       .default({ type: 'sqlite' }),
     logLevel: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+    /**
+     * Which proxies may set X-Forwarded-For (audit client IP, login throttling): `false` (none),
+     * `true` (any: only behind a proxy that overwrites the header), or Express's list form
+     * (`loopback, 10.0.0.0/8`).
+     */
+    trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
     /** Distributed mode: Redis for the metadata transport, BullMQ and cluster locks. */
     redisUrl: z
       .string()

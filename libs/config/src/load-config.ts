@@ -31,6 +31,7 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_REDIS_URL: (c, v) => (c.redisUrl = v),
   DINGO_S3_URL: (c, v) => (c.s3Url = v),
   DINGO_NAMESPACE: (c, v) => (c.namespace = v),
+  DINGO_TRUST_PROXY: (c, v) => (c.trustProxy = v === 'true' ? true : v === 'false' ? false : v),
   DINGO_CLUSTER_LOCK_TTL_MS: (c, v) => (c.clusterLockTtlMs = v),
   DINGO_MAX_BANDWIDTH: (c, v) => (c.maxBandwidthBytesPerSec = parseSize(v, 'DINGO_MAX_BANDWIDTH')),
   DINGO_ANONYMOUS_READ: (c, v) => (authOf(c).anonymousRead = !['0', 'false', 'no'].includes(v.toLowerCase())),

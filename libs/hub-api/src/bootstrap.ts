@@ -19,7 +19,7 @@ export async function startHubHttpApp(
   });
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('trust proxy', true);
+  app.set('trust proxy', config.trustProxy);
   app.use(requestIdMiddleware);
   app.useGlobalFilters(new HubErrorFilter());
   app.enableShutdownHooks();

@@ -50,6 +50,12 @@ export function toHubError(exception: unknown): HubError {
               : 'InternalError';
     return new HubError(status, code, message);
   }
+  // Errors from Express middleware (body-parser: 413, 400 on bad JSON) carry their own status.
+  const status = (exception as { status?: unknown })?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500 && (exception as { expose?: boolean }).expose) {
+    const code = status === 413 ? 'PayloadTooLarge' : 'BadRequest';
+    return new HubError(status, code, (exception as Error).message);
+  }
   if (exception instanceof MetadataUnavailableError || exception instanceof UpstreamUnreachableError) {
     return new HubError(503, 'ServiceUnavailable', (exception as Error).message);
   }
