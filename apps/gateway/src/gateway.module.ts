@@ -28,7 +28,10 @@ export class GatewayModule {
       // Order matters: the admin routes must be registered before the Hub controller's `{*path}` catch-all.
       imports: [
         AccessModule.forRoot({ config, dataSource: async () => accessDataSourceOf(await mirrorOnce()) }),
-        AdminApiModule.forRoot({ chunkStore: async () => (await mirrorOnce()).adapters.store }),
+        AdminApiModule.forRoot({
+          chunkStore: async () => (await mirrorOnce()).adapters.store,
+          mirror: mirrorOnce,
+        }),
         HubApiModule.forMirror(mirrorOnce),
       ],
     };

@@ -17,10 +17,14 @@ import { TokensService } from './tokens.service';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 import { WhoamiController } from './whoami.controller';
+import { SYNC_MIRROR, SyncController } from './sync.controller';
+import type { Mirror } from '@dingo/mirror';
 
 export interface AdminApiOptions {
   /** The mirror's chunk store, so deleting a cached repo frees its bytes. */
   chunkStore?: () => Promise<ChunkStore>;
+  /** The mirror whose pull queues `/admin/v1/sync` feeds. */
+  mirror?: () => Promise<Mirror>;
 }
 
 /**
@@ -44,6 +48,7 @@ export class AdminApiModule {
         CacheController,
         AuditController,
         WhoamiController,
+        ...(options.mirror ? [SyncController] : []),
       ],
       providers: [
         UsersService,
@@ -54,6 +59,7 @@ export class AdminApiModule {
         AuditQueryService,
         CacheService,
         ...(options.chunkStore ? [{ provide: CACHE_CHUNK_STORE, useFactory: options.chunkStore }] : []),
+        ...(options.mirror ? [{ provide: SYNC_MIRROR, useFactory: options.mirror }] : []),
       ],
     };
   }

@@ -137,3 +137,16 @@ export const CacheListQuery = z
       .optional(),
   })
   .strict();
+
+export const SyncBody = z
+  .object({
+    revision: z
+      .string()
+      .min(1)
+      .max(256, 'must be at most 256 characters')
+      .regex(/^[^\s\\~^:?*[\x00-\x1f]+$/, 'must be a branch, tag or commit')
+      .default('main'),
+    /** One file; without it the whole revision is pulled. */
+    path: z.string().min(1).max(1024, 'must be at most 1024 characters').optional(),
+  })
+  .strict();

@@ -52,7 +52,12 @@ export function toHubError(exception: unknown): HubError {
   }
   // Errors from Express middleware (body-parser: 413, 400 on bad JSON) carry their own status.
   const status = (exception as { status?: unknown })?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500 && (exception as { expose?: boolean }).expose) {
+  if (
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500 &&
+    (exception as { expose?: boolean }).expose
+  ) {
     const code = status === 413 ? 'PayloadTooLarge' : 'BadRequest';
     return new HubError(status, code, (exception as Error).message);
   }

@@ -44,11 +44,15 @@ export class BullMqJobQueue<T> implements JobQueue<T> {
 
   process(handler: JobHandler<T>, concurrency: number): void {
     if (this.worker) throw new Error(`Queue ${this.name} already has a worker`);
-    this.worker = new Worker(this.name, (job: Job<T>) => handler(job.data), {
-      connection: this.connection(),
-      prefix: this.options.prefix,
-      concurrency,
-    });
+    this.worker = new Worker(
+      this.name,
+      (job: Job<T>) => handler(job.data, { progress: (p) => job.updateProgress(p) }),
+      {
+        connection: this.connection(),
+        prefix: this.options.prefix,
+        concurrency,
+      },
+    );
     this.worker.on('failed', (job, err) => this.options.onError?.(err, job?.data));
     this.worker.on('error', (err) => this.options.onError?.(err, undefined));
   }

@@ -17,7 +17,10 @@ export class InProcessJobQueue<T> implements JobQueue<T> {
   private seq = 0;
   private closed = false;
 
-  constructor(private readonly onError: (err: unknown, data: T) => void = () => undefined) {}
+  constructor(
+    private readonly onError: (err: unknown, data: T) => void = () => undefined,
+    private readonly onProgress?: (data: T, percent: number) => void,
+  ) {}
 
   async add(data: T, opts: JobOptions = {}): Promise<void> {
     if (this.closed) return;
@@ -44,7 +47,7 @@ export class InProcessJobQueue<T> implements JobQueue<T> {
     while (this.handler && !this.closed && this.running < this.concurrency && this.pending.length) {
       const job = this.pending.shift()!;
       this.running++;
-      this.handler(job.data)
+      this.handler(job.data, { progress: async (percent) => void this.onProgress?.(job.data, percent) })
         .catch((err) => this.onError(err, job.data))
         .finally(() => {
           this.running--;

@@ -7,7 +7,12 @@ export interface JobOptions {
 
 export const PRIORITY = { interactive: 1, readAhead: 5, prefetch: 10 } as const;
 
-export type JobHandler<T> = (data: T) => Promise<void>;
+export interface JobContext {
+  /** Reports progress, 0–100 (BullMQ stores it on the job; in-process it is only observable). */
+  progress(percent: number): Promise<void>;
+}
+
+export type JobHandler<T> = (data: T, ctx: JobContext) => Promise<void>;
 
 /** A named queue of jobs: in-process (embedded) or BullMQ on Redis (distributed). */
 export interface JobQueue<T> {

@@ -8,6 +8,7 @@ import { DataSourceExtras, metadataDataSourceOptions, RemoteMetadataStore } from
 import { ReadAheadJob } from './blob-reader';
 import { createEmbeddedMirror } from './embedded-adapters';
 import { Mirror, MirrorAdapters } from './mirror';
+import { PullFileJob, PullSnapshotJob } from './repo-sync';
 
 /** Queue of chunk pulls shared by gateways (producers) and sync-workers (consumers). */
 export const PULL_CHUNK_QUEUE = 'pull-chunk';
@@ -54,12 +55,13 @@ export async function createDistributedMirror(
     { namespace: ns },
   );
   const lock = new RedisLock(redisUrl, { prefix: `${ns}:lock:` });
-  const readAhead = new BullMqJobQueue<ReadAheadJob>(PULL_CHUNK_QUEUE, {
-    connection: redisUrl,
-    prefix: `${ns}:bull`,
-    onError: (err, job) =>
-      log.warn(`pull ${job ? `${job.plan.key}#${job.index}` : 'queue'}: ${(err as Error).message}`),
-  });
+  const queue = <T>(name: string, describe: (job: T) => string) =>
+    new BullMqJobQueue<T>(name, {
+      connection: redisUrl,
+      prefix: `${ns}:bull`,
+      onError: (err, job) => log.warn(`${name} ${job ? describe(job) : 'queue'}: ${(err as Error).message}`),
+    });
+  const readAhead = queue<ReadAheadJob>(PULL_CHUNK_QUEUE, (j) => `${j.plan.key}#${j.index}`);
   let dataSource: DataSource | undefined;
   if (role === 'gateway' && extras?.entities) {
     dataSource = new DataSource({ ...metadataDataSourceOptions(config, extras), migrationsRun: false });
@@ -69,8 +71,10 @@ export async function createDistributedMirror(
     meta,
     store: S3ChunkStore.fromUrl(config.s3Url!),
     readAhead,
+    pullFile: queue<PullFileJob>('pull-file', (j) => `${j.repo.id}:${j.path}`),
+    pullSnapshot: queue<PullSnapshotJob>('pull-repo-snapshot', (j) => `${j.repo.id}@${j.revision}`),
     lock,
-    processReadAhead: role === 'worker',
+    processJobs: role === 'worker',
     dataSource,
     close: async () => {
       await lock.close();

@@ -7,16 +7,23 @@ import { DataSourceExtras, openMetadataDataSource, TypeOrmMetadataStore } from '
 import { Logger } from '@nestjs/common';
 import { ReadAheadJob } from './blob-reader';
 import { Mirror, MirrorAdapters } from './mirror';
+import { PullFileJob, PullSnapshotJob } from './repo-sync';
 
 /** Embedded mode: SQLite metadata, chunks on local disk, an in-process queue. No services needed. */
 export async function createEmbeddedMirror(config: DingoConfig, extras?: DataSourceExtras): Promise<Mirror> {
   const ds: DataSource = await openMetadataDataSource(config, extras);
-  const log = new Logger('ReadAhead');
+  const log = new Logger('PullQueue');
   const adapters: MirrorAdapters = {
     meta: new TypeOrmMetadataStore(ds),
     store: new FsChunkStore(join(config.dataDir, 'chunks')),
     readAhead: new InProcessJobQueue<ReadAheadJob>((err, job) =>
       log.warn(`read-ahead ${job.plan.key}#${job.index} failed: ${(err as Error).message}`),
+    ),
+    pullFile: new InProcessJobQueue<PullFileJob>((err, job) =>
+      log.warn(`pull-file ${job.repo.id}:${job.path} failed: ${(err as Error).message}`),
+    ),
+    pullSnapshot: new InProcessJobQueue<PullSnapshotJob>((err, job) =>
+      log.warn(`pull-repo-snapshot ${job.repo.id}@${job.revision} failed: ${(err as Error).message}`),
     ),
     dataSource: ds,
     close: () => ds.destroy(),

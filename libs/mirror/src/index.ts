@@ -11,3 +11,4 @@ export * from './resolve-service';
 export * from './upstream-file-reader';
 export * from './embedded-adapters';
 export * from './distributed-adapters';
+export * from './repo-sync';

@@ -14,6 +14,7 @@ import { BlobVerifier } from './blob-verifier';
 import { ChunkLock, ChunkPuller } from './chunk-puller';
 import { FileLocator } from './file-locator';
 import { ResolveService } from './resolve-service';
+import { PullFileJob, PullSnapshotJob, RepoSync } from './repo-sync';
 import { UpstreamFileReader } from './upstream-file-reader';
 
 /** The adapters a deployment chooses: embedded (SQLite, disk, in-process) or distributed. */
@@ -21,10 +22,13 @@ export interface MirrorAdapters {
   meta: MetadataPort;
   store: ChunkStore;
   readAhead: JobQueue<ReadAheadJob>;
+  /** Prefetch queues: whole files, and whole repo revisions. */
+  pullFile: JobQueue<PullFileJob>;
+  pullSnapshot: JobQueue<PullSnapshotJob>;
   /** Cluster-wide chunk lock (distributed mode). */
   lock?: ChunkLock;
-  /** Whether this process works the read-ahead queue (false on a distributed gateway: the sync-worker does). */
-  processReadAhead?: boolean;
+  /** Whether this process works the pull queues (false on a distributed gateway: the sync-worker does). */
+  processJobs?: boolean;
   /** The TypeORM data source, where this process has one (access tables live there too). */
   dataSource?: DataSource;
   /** Releases what the adapters hold (connections, files). */
@@ -43,6 +47,7 @@ export class Mirror {
   readonly reader: BlobReader;
   readonly resolve: ResolveService;
   readonly api: ApiProxy;
+  readonly sync: RepoSync;
 
   constructor(
     readonly config: DingoConfig,
@@ -79,11 +84,25 @@ export class Mirror {
       config.readAheadChunks,
       config.verifyChunksOnRead,
     );
-    if (adapters.processReadAhead !== false) {
-      readAhead.process(readAheadWorker(this.puller, store, meta), config.maxConcurrentPulls);
-    }
     this.resolve = new ResolveService(this.locator, meta, this.reader, config.chunkSizeBytes);
     this.api = new ApiProxy(meta, this.router, this.access, config.revisionTtlSeconds * 1000);
+    this.sync = new RepoSync(
+      this.locator,
+      this.resolve,
+      this.puller,
+      store,
+      meta,
+      this.api,
+      adapters.pullFile,
+    );
+    if (adapters.processJobs !== false) {
+      readAhead.process(readAheadWorker(this.puller, store, meta), config.maxConcurrentPulls);
+      adapters.pullFile.process(
+        (job, ctx) => this.sync.pullFile(job, ctx),
+        Math.max(1, Math.floor(config.maxConcurrentPulls / 4)),
+      );
+      adapters.pullSnapshot.process((job, ctx) => this.sync.pullSnapshot(job, ctx), 1);
+    }
   }
 
   private closing?: Promise<void>;
@@ -96,6 +115,8 @@ export class Mirror {
 
   private async shutdown(): Promise<void> {
     await this.adapters.readAhead.close();
+    await this.adapters.pullFile.close();
+    await this.adapters.pullSnapshot.close();
     await this.puller.close();
     await this.verifier.idle();
     await this.http.close();

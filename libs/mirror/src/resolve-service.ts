@@ -68,7 +68,7 @@ export class ResolveService {
   }
 
   /** The blob's chunk layout; fixed at first pull so a config change never splits a blob twice. */
-  private async planFor(file: LocatedFile): Promise<BlobPlan> {
+  async planFor(file: LocatedFile): Promise<BlobPlan> {
     const existing = await this.meta.getBlob(file.blobKey);
     if (existing && existing.size === file.size) {
       if (existing.state === 'corrupt') await this.meta.setBlobState(file.blobKey, 'partial');

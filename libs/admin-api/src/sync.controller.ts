@@ -1,0 +1,57 @@
+import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { Requires } from '@dingo/auth';
+import { upstreamAuthorizationOf } from '@dingo/hub-api';
+import { assertFilePath, assertRevision, repoUrlPrefix } from '@dingo/hub-protocol';
+import { PRIORITY } from '@dingo/jobs';
+import { Mirror } from '@dingo/mirror';
+import { cachedRepoOf, Load } from './caller';
+import { SyncBody } from './schemas';
+import { parseInput } from './validation';
+
+export const SYNC_MIRROR = Symbol('SyncMirror');
+
+/** Prefetch: queue a file or a whole revision for pulling into the cache (maintainers). */
+@ApiTags('sync')
+@ApiBearerAuth()
+@Controller('admin/v1/sync')
+export class SyncController {
+  constructor(@Inject(SYNC_MIRROR) private readonly mirror: Mirror) {}
+
+  @Post(':type/:namespace/:name')
+  @HttpCode(202)
+  @Requires('delete', 'Repo', Load.cachedRepo)
+  @ApiOperation({ summary: 'Queue a pull-file (with `path`) or pull-repo-snapshot job' })
+  sync(@Req() req: Request, @Body() body: unknown) {
+    return this.queue(req, body);
+  }
+
+  @Post(':type/:name')
+  @HttpCode(202)
+  @Requires('delete', 'Repo', Load.cachedRepo)
+  syncUnscoped(@Req() req: Request, @Body() body: unknown) {
+    return this.queue(req, body);
+  }
+
+  private async queue(req: Request, body: unknown) {
+    const repo = cachedRepoOf(req);
+    const { revision, path } = parseInput(SyncBody, body ?? {}, 'body');
+    assertRevision(revision);
+    const authorization = upstreamAuthorizationOf(req);
+    const id = `${repoUrlPrefix(repo.type)}${repo.id}@${revision}`;
+    if (path !== undefined) {
+      assertFilePath(path);
+      await this.mirror.adapters.pullFile.add(
+        { repo, revision, path, authorization },
+        { priority: PRIORITY.prefetch, jobId: `${id}:${path}` },
+      );
+      return { queued: 'pull-file', repo, revision, path };
+    }
+    await this.mirror.adapters.pullSnapshot.add(
+      { repo, revision, authorization },
+      { priority: PRIORITY.prefetch, jobId: id },
+    );
+    return { queued: 'pull-repo-snapshot', repo, revision };
+  }
+}
