@@ -1,5 +1,6 @@
 import { http, sha256, startEmbeddedGateway, RunningGateway } from '@dingo/testing';
 import { EdgeModule } from '@dingo/mirror-edge';
+import { MemoryCachedChunkStore } from '@dingo/chunk-store';
 import { downloadFile } from '@huggingface/hub';
 import { startWorld, World } from './fixtures';
 
@@ -12,6 +13,7 @@ describe('mirror-edge in front of the gateway', () => {
     edge = await startEmbeddedGateway((config) => EdgeModule.forConfig(config), {
       upstreams: [w.gateway.url],
       chunkSizeBytes: 1024 * 1024,
+      memoryCacheBytes: 64 * 1024 * 1024,
     });
   });
   afterAll(async () => {
@@ -30,10 +32,17 @@ describe('mirror-edge in front of the gateway', () => {
     expect(w.sim.stats.bytesServed({ sha256: file.sha256 })).toBe(file.size);
     expect(w.sim.stats.requests.every((r) => !r.auth)).toBe(true);
 
-    // The gateway goes away: the edge still serves what it holds.
+    // The gateway goes away: the edge still serves what it holds, hot chunks from memory.
     await w.gateway.app.close();
+    const memory = edge.mirror.adapters.store as MemoryCachedChunkStore;
+    const hitsBefore = memory.hits;
     const again = await http(`${edge.url}/org/model/resolve/main/model.safetensors`);
     expect(again.status).toBe(200);
     expect(sha256(again.body)).toBe(file.sha256);
+    const third = await http(`${edge.url}/org/model/resolve/main/model.safetensors`, {
+      headers: { range: 'bytes=100-200' },
+    });
+    expect(third.body.equals(again.body.subarray(100, 201))).toBe(true);
+    expect(memory.hits).toBeGreaterThan(hitsBefore);
   });
 });

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
     console.error('mirror-edge needs DINGO_UPSTREAMS set to the gateway URL(s), e.g. http://gateway:8090');
     process.exit(2);
   }
-  const config = loadConfigOrExit({ port: 8091, mode: 'embedded' });
+  const config = loadConfigOrExit({ port: 8091, mode: 'embedded', memoryCacheBytes: 512 * 1024 * 1024 });
   await startHubHttpApp(EdgeModule.forConfig(config), config);
 }
 

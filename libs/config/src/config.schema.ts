@@ -81,6 +81,8 @@ export const configSchema = z
     upstreamRetries: z.coerce.number().int().min(0).max(20).default(4),
     /** Hash every whole chunk read from the store and refuse to serve one that changed on disk. */
     verifyChunksOnRead: z.coerce.boolean().default(true),
+    /** Memory LRU of whole chunks in front of the chunk store, in bytes (0 = off; the edge turns it on). */
+    memoryCacheBytes: z.coerce.number().int().min(0).default(0),
     database: z
       .object({
         type: z.enum(['sqlite', 'mysql']).default('sqlite'),

@@ -31,6 +31,7 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_REDIS_URL: (c, v) => (c.redisUrl = v),
   DINGO_S3_URL: (c, v) => (c.s3Url = v),
   DINGO_NAMESPACE: (c, v) => (c.namespace = v),
+  DINGO_MEMORY_CACHE: (c, v) => (c.memoryCacheBytes = parseSize(v, 'DINGO_MEMORY_CACHE')),
   DINGO_TRUST_PROXY: (c, v) => (c.trustProxy = v === 'true' ? true : v === 'false' ? false : v),
   DINGO_CLUSTER_LOCK_TTL_MS: (c, v) => (c.clusterLockTtlMs = v),
   DINGO_MAX_BANDWIDTH: (c, v) => (c.maxBandwidthBytesPerSec = parseSize(v, 'DINGO_MAX_BANDWIDTH')),
@@ -114,5 +115,6 @@ export function loadConfigOrExit(
 
 function isSetExplicitly(key: string, env: NodeJS.ProcessEnv): boolean {
   if (key === 'port') return Boolean(env.DINGO_PORT || env.PORT);
+  if (key === 'memoryCacheBytes') return Boolean(env.DINGO_MEMORY_CACHE);
   return false;
 }

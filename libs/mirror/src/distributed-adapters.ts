@@ -6,7 +6,7 @@ import { S3ChunkStore } from '@dingo/chunk-store';
 import { BullMqJobQueue } from '@dingo/jobs';
 import { DataSourceExtras, metadataDataSourceOptions, RemoteMetadataStore } from '@dingo/metadata-store';
 import { ReadAheadJob } from './blob-reader';
-import { createEmbeddedMirror } from './embedded-adapters';
+import { createEmbeddedMirror, withMemoryCache } from './embedded-adapters';
 import { Mirror, MirrorAdapters } from './mirror';
 import { PullFileJob, PullSnapshotJob } from './repo-sync';
 
@@ -69,7 +69,7 @@ export async function createDistributedMirror(
   }
   const adapters: MirrorAdapters = {
     meta,
-    store: S3ChunkStore.fromUrl(config.s3Url!),
+    store: withMemoryCache(S3ChunkStore.fromUrl(config.s3Url!), config.memoryCacheBytes),
     readAhead,
     pullFile: queue<PullFileJob>('pull-file', (j) => `${j.repo.id}:${j.path}`),
     pullSnapshot: queue<PullSnapshotJob>('pull-repo-snapshot', (j) => `${j.repo.id}@${j.revision}`),

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { DingoConfig } from '@dingo/config';
-import { FsChunkStore } from '@dingo/chunk-store';
+import { ChunkStore, FsChunkStore, MemoryCachedChunkStore } from '@dingo/chunk-store';
 import { InProcessJobQueue } from '@dingo/jobs';
 import { DataSourceExtras, openMetadataDataSource, TypeOrmMetadataStore } from '@dingo/metadata-store';
 import { Logger } from '@nestjs/common';
@@ -15,7 +15,7 @@ export async function createEmbeddedMirror(config: DingoConfig, extras?: DataSou
   const log = new Logger('PullQueue');
   const adapters: MirrorAdapters = {
     meta: new TypeOrmMetadataStore(ds),
-    store: new FsChunkStore(join(config.dataDir, 'chunks')),
+    store: withMemoryCache(new FsChunkStore(join(config.dataDir, 'chunks')), config.memoryCacheBytes),
     readAhead: new InProcessJobQueue<ReadAheadJob>((err, job) =>
       log.warn(`read-ahead ${job.plan.key}#${job.index} failed: ${(err as Error).message}`),
     ),
@@ -29,4 +29,8 @@ export async function createEmbeddedMirror(config: DingoConfig, extras?: DataSou
     close: () => ds.destroy(),
   };
   return new Mirror(config, adapters);
+}
+
+export function withMemoryCache(store: ChunkStore, bytes: number): ChunkStore {
+  return bytes > 0 ? new MemoryCachedChunkStore(store, bytes) : store;
 }
