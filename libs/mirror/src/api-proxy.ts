@@ -35,6 +35,7 @@ const KEPT_HEADERS = [
   'content-type',
   'etag',
   'link',
+  'location',
   'x-total-count',
   'x-repo-commit',
   'x-error-code',
@@ -101,6 +102,8 @@ export class ApiProxy {
     const link = stripXetLink(headers.link);
     if (link) headers.link = link.split(res.origin).join(req.publicBase);
     else delete headers.link;
+    // A renamed repo answers with a redirect; keep the client on the mirror.
+    if (headers.location?.startsWith(res.origin)) headers.location = req.publicBase + headers.location.slice(res.origin.length);
     if (repo) {
       this.access.remember(repo, req.authorization, true);
       await this.learn(repo, req, body);
