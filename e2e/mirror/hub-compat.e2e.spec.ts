@@ -208,4 +208,19 @@ describe('Hub compatibility (embedded gateway vs. upstream simulator)', () => {
       });
     }
   });
+
+  it('exposes /health (dependencies up, upstream reported) and Prometheus /metrics', async () => {
+    const health = await http(`${w.gateway.url}/health`);
+    expect(health.status).toBe(200);
+    const body = JSON.parse(health.body.toString());
+    expect(body.status).toBe('ok');
+    expect(body.info.metadata.status).toBe('up');
+    expect(body.info.chunkStore.status).toBe('up');
+    expect(body.info.upstream.origins[0].origin).toBe(w.sim.url);
+    await http(`${w.gateway.url}/org/model/resolve/main/config.json`);
+    const metrics = (await http(`${w.gateway.url}/metrics`)).body.toString();
+    expect(metrics).toMatch(/^dingo_served_bytes_total [1-9]\d*$/m);
+    expect(metrics).toMatch(/^dingo_upstream_bytes_total [1-9]\d*$/m);
+    expect(metrics).toContain(`dingo_upstream_up{origin="${w.sim.url}"} 1`);
+  });
 });

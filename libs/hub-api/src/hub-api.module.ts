@@ -1,11 +1,10 @@
 import { DynamicModule, Module, OnApplicationShutdown } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
+import { Registry } from 'prom-client';
 import { Mirror } from '@dingo/mirror';
+import { ServiceHealthModule } from '@dingo/ops';
 import { HubController } from './hub.controller';
 import { HubMetrics } from './hub-metrics';
-import { OpsController } from './ops.controller';
 
-/** The Hub-compatible HTTP surface over a Mirror built elsewhere (gateway or edge). */
 /** Closes the mirror (upstream sockets, database) when Nest shuts down. */
 class MirrorLifecycle implements OnApplicationShutdown {
   constructor(private readonly mirror: Mirror) {}
@@ -14,20 +13,49 @@ class MirrorLifecycle implements OnApplicationShutdown {
   }
 }
 
+/** The Hub routes (a `{*path}` catch-all) and the services they use. */
+@Module({})
+class HubRoutesModule {
+  static forMirror(mirror: () => Promise<Mirror>, registry: Registry): DynamicModule {
+    return {
+      module: HubRoutesModule,
+      controllers: [HubController],
+      providers: [
+        { provide: Mirror, useFactory: mirror },
+        { provide: MirrorLifecycle, useFactory: (m: Mirror) => new MirrorLifecycle(m), inject: [Mirror] },
+        { provide: HubMetrics, useFactory: (m: Mirror) => new HubMetrics(m, registry), inject: [Mirror] },
+      ],
+      exports: [Mirror],
+    };
+  }
+}
+
+/**
+ * The Hub-compatible HTTP surface over a Mirror built elsewhere (gateway or edge), with `/health`
+ * (metadata and chunk store; upstream state is reported but never fails the check: serving from
+ * cache while upstream is down is the job) and `/metrics`.
+ */
 @Module({})
 export class HubApiModule {
   static forMirror(mirrorFactory: () => Promise<Mirror>): DynamicModule {
+    let mirror: Promise<Mirror> | undefined;
+    const mirrorOnce = () => (mirror ??= mirrorFactory());
+    const registry = new Registry();
     return {
       module: HubApiModule,
-      imports: [TerminusModule],
-      // Ops routes first: the hub controller's catch-all would otherwise take /health.
-      controllers: [OpsController, HubController],
-      providers: [
-        { provide: Mirror, useFactory: mirrorFactory },
-        { provide: MirrorLifecycle, useFactory: (m: Mirror) => new MirrorLifecycle(m), inject: [Mirror] },
-        { provide: HubMetrics, useFactory: (m: Mirror) => new HubMetrics(m), inject: [Mirror] },
+      // Nest registers routes in module discovery order: health before the Hub's catch-all.
+      imports: [
+        ServiceHealthModule.forChecks(async () => {
+          const m = await mirrorOnce();
+          return {
+            metadata: () => m.adapters.meta.ping(),
+            chunkStore: () => m.adapters.store.ping(),
+            upstream: async () => ({ offline: m.router.offline, origins: m.router.health() }),
+          };
+        }, registry),
+        HubRoutesModule.forMirror(mirrorOnce, registry),
       ],
-      exports: [Mirror],
+      exports: [HubRoutesModule],
     };
   }
 }

@@ -1,55 +1,52 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { Mirror } from '@dingo/mirror';
 
 /** Prometheus metrics for the mirror; upstream figures are read from the services at scrape time. */
 export class HubMetrics {
-  readonly registry = new Registry();
-  readonly servedBytes = new Counter({
-    name: 'dingo_served_bytes_total',
-    help: 'File bytes sent to clients',
-    registers: [this.registry],
-  });
+  readonly servedBytes: Counter;
 
-  constructor(mirror: Mirror) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'dingo_' });
+  constructor(mirror: Mirror, registry: Registry) {
+    const registers = [registry];
     const { puller, verifier, router } = mirror;
-    new Gauge({
-      name: 'dingo_upstream_bytes_total',
-      help: 'File bytes pulled from upstream',
-      registers: [this.registry],
-      collect() {
-        this.set(puller.stats.upstreamBytes);
-      },
+    this.servedBytes = new Counter({
+      name: 'dingo_served_bytes_total',
+      help: 'File bytes sent to clients',
+      registers,
     });
-    new Gauge({
-      name: 'dingo_chunks_pulled_total',
-      help: 'Chunks pulled from upstream and stored',
-      registers: [this.registry],
-      collect() {
-        this.set(puller.stats.chunksPulled);
-      },
-    });
-    new Gauge({
-      name: 'dingo_pull_retries_total',
-      help: 'Upstream chunk transfers resumed after a failure',
-      registers: [this.registry],
-      collect() {
-        this.set(puller.stats.retries);
-      },
-    });
-    new Gauge({
-      name: 'dingo_blob_verification_failures_total',
-      help: 'Blobs whose bytes did not match their hash (purged)',
-      registers: [this.registry],
-      collect() {
-        this.set(verifier.failures);
-      },
-    });
+    const sampled = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    sampled(
+      'dingo_upstream_bytes_total',
+      'File bytes pulled from upstream',
+      () => puller.stats.upstreamBytes,
+    );
+    sampled(
+      'dingo_chunks_pulled_total',
+      'Chunks pulled from upstream and stored',
+      () => puller.stats.chunksPulled,
+    );
+    sampled(
+      'dingo_pull_retries_total',
+      'Upstream chunk transfers resumed after a failure',
+      () => puller.stats.retries,
+    );
+    sampled(
+      'dingo_blob_verification_failures_total',
+      'Blobs whose bytes did not match their hash (purged)',
+      () => verifier.failures,
+    );
     new Gauge({
       name: 'dingo_upstream_up',
       help: 'Whether each upstream origin is considered up',
       labelNames: ['origin'],
-      registers: [this.registry],
+      registers,
       collect() {
         for (const h of router.health()) this.set({ origin: h.origin }, h.up ? 1 : 0);
       },

@@ -2,7 +2,6 @@ export * from './hub-api.module';
 export * from './hub.controller';
 export * from './hub-error.filter';
 export * from './hub-metrics';
-export * from './ops.controller';
 export * from './bootstrap';
 export * from './request-id.middleware';
 export * from './upstream-authorization';

@@ -103,7 +103,8 @@ export class ApiProxy {
     if (link) headers.link = link.split(res.origin).join(req.publicBase);
     else delete headers.link;
     // A renamed repo answers with a redirect; keep the client on the mirror.
-    if (headers.location?.startsWith(res.origin)) headers.location = req.publicBase + headers.location.slice(res.origin.length);
+    if (headers.location?.startsWith(res.origin))
+      headers.location = req.publicBase + headers.location.slice(res.origin.length);
     if (repo) {
       this.access.remember(repo, req.authorization, true);
       await this.learn(repo, req, body);

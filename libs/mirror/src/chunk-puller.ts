@@ -106,10 +106,7 @@ export class ChunkPuller {
     await Promise.allSettled([...this.inflight.values()].map((d) => d.done));
   }
 
-  /**
-   * With a cluster lock: the holder pulls from upstream; the others wait for the chunk to land in
-   * the shared store and copy it into their staging file, so their readers stream all the same.
-   */
+  /** Runs the pull; on any failure the readers following the file are failed and it is removed. */
   private async download(
     plan: BlobPlan,
     index: number,
@@ -117,31 +114,48 @@ export class ChunkPuller {
     file: GrowingFile,
     fd: number,
   ): Promise<void> {
-    const { lock, lockTtlMs = 30_000 } = this.options;
-    if (!lock) return this.fetch(plan, index, source, file, fd);
-    const key = `${plan.key}#${index}`;
-    let token: string | undefined;
+    const staging: Staging = { fd, close: closeOnce(fd) };
     try {
-      while (!(token = await lock.acquire(key, lockTtlMs))) {
-        await lock.waitFor(key, lockTtlMs);
-        if (await this.landedElsewhere(plan, index)) return await this.copyFromStore(plan, index, file, fd);
-      }
+      await this.fill(plan, index, source, file, staging);
     } catch (err) {
-      closeSync(fd);
+      staging.close();
       file.fail(err as Error);
       await rm(file.path, { force: true });
       throw err;
     }
+  }
+
+  /**
+   * With a cluster lock: the holder pulls from upstream; the others wait for the chunk to land in
+   * the shared store and copy it into their staging file, so their readers stream all the same.
+   */
+  private async fill(
+    plan: BlobPlan,
+    index: number,
+    source: FileSource,
+    file: GrowingFile,
+    staging: Staging,
+  ): Promise<void> {
+    const { lock, lockTtlMs = 30_000 } = this.options;
+    if (!lock) return this.fetch(plan, index, source, file, staging);
+    const key = `${plan.key}#${index}`;
+    let token: string | undefined;
+    while (!(token = await lock.acquire(key, lockTtlMs))) {
+      await lock.waitFor(key, lockTtlMs);
+      if (await this.landedElsewhere(plan, index)) return this.copyFromStore(plan, index, file, staging);
+    }
+    const held = token;
     const renewal = setInterval(
-      () => void lock.renew(key, token!, lockTtlMs).catch(() => undefined),
+      () => void lock.renew(key, held, lockTtlMs).catch(() => undefined),
       lockTtlMs / 3,
     );
     try {
-      if (await this.landedElsewhere(plan, index)) return await this.copyFromStore(plan, index, file, fd);
-      return await this.fetch(plan, index, source, file, fd);
+      if (await this.landedElsewhere(plan, index))
+        return await this.copyFromStore(plan, index, file, staging);
+      return await this.fetch(plan, index, source, file, staging);
     } finally {
       clearInterval(renewal);
-      await lock.release(key, token).catch(() => undefined);
+      await lock.release(key, held).catch(() => undefined);
     }
   }
 
@@ -150,21 +164,19 @@ export class ChunkPuller {
     return recorded !== undefined && (await this.store.stat({ blob: plan.key, index })) === recorded.size;
   }
 
-  private async copyFromStore(plan: BlobPlan, index: number, file: GrowingFile, fd: number): Promise<void> {
-    try {
-      for await (const part of await this.store.read({ blob: plan.key, index })) {
-        await writeAt(fd, part as Buffer, (part as Buffer).length, file.written);
-        file.advance((part as Buffer).length);
-      }
-      closeSync(fd);
-      file.finish();
-    } catch (err) {
-      closeSync(fd);
-      file.fail(err as Error);
-      throw err;
-    } finally {
-      await rm(file.path, { force: true });
+  private async copyFromStore(
+    plan: BlobPlan,
+    index: number,
+    file: GrowingFile,
+    staging: Staging,
+  ): Promise<void> {
+    for await (const part of (await this.store.read({ blob: plan.key, index })) as AsyncIterable<Buffer>) {
+      await writeAt(staging.fd, part, part.length, file.written);
+      file.advance(part.length);
     }
+    staging.close();
+    file.finish();
+    await rm(file.path, { force: true });
   }
 
   /** Pulls the chunk from upstream, resuming after failures, then stores and records it. */
@@ -173,62 +185,63 @@ export class ChunkPuller {
     index: number,
     source: FileSource,
     file: GrowingFile,
-    fd: number,
+    staging: Staging,
   ): Promise<void> {
     const { start, end, size } = chunkBounds(plan, index);
     const { retries, limiter } = this.options;
-    let open = true;
-    const close = () => {
-      if (open) closeSync(fd);
-      open = false;
-    };
     const hash = createHash('sha256');
-    try {
-      for (let attempt = 0; file.written < size; attempt++) {
-        try {
-          const body = await this.reader.open(source, start + file.written, end, this.stopping.signal);
-          for await (const part of body as AsyncIterable<Buffer>) {
-            const take = Math.min(part.length, size - file.written);
-            await limiter?.take(take);
-            await writeAt(fd, part, take, file.written);
-            hash.update(take === part.length ? part : part.subarray(0, take));
-            this.stats.upstreamBytes += take;
-            file.advance(take);
-            if (file.written >= size) break;
-          }
-        } catch (err) {
-          const retryable =
-            err instanceof UpstreamUnreachableError ||
-            (err instanceof UpstreamFileError && err.retryable) ||
-            !(err instanceof UpstreamFileError);
-          if (!retryable || attempt >= retries || this.stopping.signal.aborted) throw err;
-          this.stats.retries++;
-          this.log.warn(
-            `chunk ${plan.key}#${index}: ${(err as Error).message}; resuming at byte ${file.written}`,
-          );
-          await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000)));
-          continue;
+    for (let attempt = 0; file.written < size; attempt++) {
+      try {
+        const body = await this.reader.open(source, start + file.written, end, this.stopping.signal);
+        for await (const part of body as AsyncIterable<Buffer>) {
+          const take = Math.min(part.length, size - file.written);
+          await limiter?.take(take);
+          await writeAt(staging.fd, part, take, file.written);
+          hash.update(take === part.length ? part : part.subarray(0, take));
+          this.stats.upstreamBytes += take;
+          file.advance(take);
+          if (file.written >= size) break;
         }
-        if (file.written < size) {
-          if (attempt >= retries)
-            throw new UpstreamFileError(`Upstream body ended early for ${plan.key}#${index}`, true);
-          this.stats.retries++;
-        }
+      } catch (err) {
+        const retryable =
+          err instanceof UpstreamUnreachableError ||
+          (err instanceof UpstreamFileError && err.retryable) ||
+          !(err instanceof UpstreamFileError);
+        if (!retryable || attempt >= retries || this.stopping.signal.aborted) throw err;
+        this.stats.retries++;
+        this.log.warn(
+          `chunk ${plan.key}#${index}: ${(err as Error).message}; resuming at byte ${file.written}`,
+        );
+        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000)));
+        continue;
       }
-      close();
-      // Readers that attached before this point hold their own descriptors; later ones read the store.
-      file.finish();
-      await this.store.putFile({ blob: plan.key, index }, file.path);
-      await this.meta.putChunk({ blobKey: plan.key, index, size, sha256: hash.digest('hex') });
-      this.stats.chunksPulled++;
-      this.options.onChunkStored(plan, index);
-    } catch (err) {
-      close();
-      file.fail(err as Error);
-      await rm(file.path, { force: true });
-      throw err;
+      if (file.written < size) {
+        if (attempt >= retries)
+          throw new UpstreamFileError(`Upstream body ended early for ${plan.key}#${index}`, true);
+        this.stats.retries++;
+      }
     }
+    staging.close();
+    // Readers that attached before this point hold their own descriptors; later ones read the store.
+    file.finish();
+    await this.store.putFile({ blob: plan.key, index }, file.path);
+    await this.meta.putChunk({ blobKey: plan.key, index, size, sha256: hash.digest('hex') });
+    this.stats.chunksPulled++;
+    this.options.onChunkStored(plan, index);
   }
+}
+
+interface Staging {
+  fd: number;
+  close(): void;
+}
+
+function closeOnce(fd: number): () => void {
+  let open = true;
+  return () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
 }
 
 const writeFd = promisify(write);

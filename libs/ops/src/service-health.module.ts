@@ -3,7 +3,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule
 import type { Response } from 'express';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
-/** Named dependency checks: each resolves when the dependency answers. */
+/** Named dependency checks: each resolves when the dependency answers (an object result is reported as details). */
 export type DependencyChecks = Record<string, () => Promise<unknown>>;
 
 const CHECKS = Symbol('DependencyChecks');
@@ -25,8 +25,10 @@ class ServiceHealthController {
       Object.entries(this.checks).map(([name, ping]) => async () => {
         const indicator = this.indicator.check(name);
         try {
-          await ping();
-          return indicator.up();
+          const details = await ping();
+          return details && typeof details === 'object'
+            ? indicator.up(details as Record<string, unknown>)
+            : indicator.up();
         } catch (err) {
           return indicator.down({ message: (err as Error).message });
         }
