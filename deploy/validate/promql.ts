@@ -38,12 +38,15 @@ export function metricNamesIn(expr: string): string[] {
   return [...new Set(names.filter((n) => !PROMQL_WORDS.has(n.toLowerCase())))];
 }
 
+/** Where the mirror's own metrics are defined. */
+export const METRIC_SOURCES = ['libs/hub-api/src/hub-metrics.ts', 'libs/mirror/src/mirror-metrics.ts'];
+
 /**
- * The mirror's own metrics: the `'dingo_…'` names in libs/hub-api/src/hub-metrics.ts (as
- * `name: 'dingo_…'` or passed to a helper that creates the metric).
+ * The mirror's own metrics: the `'dingo_…'` names in METRIC_SOURCES (as `name: 'dingo_…'` or
+ * passed to a helper that creates the metric).
  */
 export function hubMetricNames(): string[] {
-  const source = readFileSync(join(ROOT, 'libs/hub-api/src/hub-metrics.ts'), 'utf8');
+  const source = METRIC_SOURCES.map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
   return [...new Set([...source.matchAll(/['"`](dingo_[a-z0-9_]+)['"`]/g)].map((m) => m[1]))];
 }
 

@@ -1,6 +1,7 @@
 import { DynamicModule, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DingoConfig } from '@dingo/config';
-import { createDistributedMirror, Mirror } from '@dingo/mirror';
+import { Registry } from 'prom-client';
+import { createDistributedMirror, Mirror, registerMirrorMetrics } from '@dingo/mirror';
 import { ServiceHealthModule } from '@dingo/ops';
 
 /**
@@ -10,15 +11,20 @@ import { ServiceHealthModule } from '@dingo/ops';
 @Module({})
 export class SyncWorkerModule {
   static forConfig(config: DingoConfig): DynamicModule {
+    const registry = new Registry();
     let mirror: Promise<Mirror> | undefined;
-    const mirrorOnce = () => (mirror ??= createDistributedMirror(config, { role: 'worker' }));
+    const mirrorOnce = () =>
+      (mirror ??= createDistributedMirror(config, { role: 'worker' }).then((m) => {
+        registerMirrorMetrics(m, registry);
+        return m;
+      }));
     return {
       module: SyncWorkerModule,
       imports: [
         ServiceHealthModule.forChecks(async () => {
           const m = await mirrorOnce();
           return { metadata: () => m.adapters.meta.ping(), chunkStore: () => m.adapters.store.ping() };
-        }),
+        }, registry),
       ],
       providers: [
         {

@@ -1,55 +1,16 @@
-import { Counter, Gauge, Registry } from 'prom-client';
-import { Mirror } from '@dingo/mirror';
+import { Counter, Registry } from 'prom-client';
+import { Mirror, registerMirrorMetrics } from '@dingo/mirror';
 
-/** Prometheus metrics for the mirror; upstream figures are read from the services at scrape time. */
+/** Prometheus metrics of the Hub surface: bytes served, plus the mirror's upstream-side metrics. */
 export class HubMetrics {
   readonly servedBytes: Counter;
 
   constructor(mirror: Mirror, registry: Registry) {
-    const registers = [registry];
-    const { puller, verifier, router } = mirror;
     this.servedBytes = new Counter({
       name: 'dingo_served_bytes_total',
       help: 'File bytes sent to clients',
-      registers,
+      registers: [registry],
     });
-    const sampled = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          this.set(read());
-        },
-      });
-    sampled(
-      'dingo_upstream_bytes_total',
-      'File bytes pulled from upstream',
-      () => puller.stats.upstreamBytes,
-    );
-    sampled(
-      'dingo_chunks_pulled_total',
-      'Chunks pulled from upstream and stored',
-      () => puller.stats.chunksPulled,
-    );
-    sampled(
-      'dingo_pull_retries_total',
-      'Upstream chunk transfers resumed after a failure',
-      () => puller.stats.retries,
-    );
-    sampled(
-      'dingo_blob_verification_failures_total',
-      'Blobs whose bytes did not match their hash (purged)',
-      () => verifier.failures,
-    );
-    new Gauge({
-      name: 'dingo_upstream_up',
-      help: 'Whether each upstream origin is considered up',
-      labelNames: ['origin'],
-      registers,
-      collect() {
-        for (const h of router.health()) this.set({ origin: h.origin }, h.up ? 1 : 0);
-      },
-    });
+    registerMirrorMetrics(mirror, registry);
   }
 }

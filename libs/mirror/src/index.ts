@@ -12,3 +12,4 @@ export * from './upstream-file-reader';
 export * from './embedded-adapters';
 export * from './distributed-adapters';
 export * from './repo-sync';
+export * from './mirror-metrics';
