@@ -1,0 +1,193 @@
+import { ChildProcess, fork, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { IpcClient } from './ipc';
+import { captureOutput, freePort, LOOPBACK, stopChild, waitForHttp } from './processes';
+
+/** A running mirror the scenarios talk to over HTTP, whatever processes make it up. */
+export interface MirrorDeployment {
+  readonly mode: DeploymentMode;
+  /** Base URL of the HF-compatible API (the gateway). */
+  readonly url: string;
+  /** Every process of the deployment (RSS is summed over them). */
+  readonly pids: number[];
+  /** The process that serves HTTP: the one profiled. */
+  readonly frontPid: number;
+  startProfile(): Promise<void>;
+  /** Writes the profile of the window since startProfile() to `path`. */
+  stopProfile(path: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export type DeploymentMode = 'embedded' | 'distributed';
+
+export interface DeploymentOptions {
+  repoRoot: string;
+  /** Upstream hub origin (the simulator). */
+  upstream: string;
+  /** Fresh directory for a cold mirror, an existing one for a warm restart. */
+  dataDir: string;
+}
+
+/** Thrown when a mode cannot be started on this checkout/machine: reported as "skipped", never faked. */
+export class DeploymentUnavailable extends Error {}
+
+/** One Node process of a deployment, started like `npm start` plus the bench preload. */
+class MirrorProcess {
+  readonly ipc: IpcClient;
+  readonly output: () => string;
+
+  private constructor(readonly child: ChildProcess) {
+    this.ipc = new IpcClient(child, 'gateway');
+    this.output = captureOutput(child);
+  }
+
+  static spawn(repoRoot: string, mainTs: string, env: NodeJS.ProcessEnv): MirrorProcess {
+    const child = spawn(
+      process.execPath,
+      ['-r', '@swc-node/register', '-r', join(__dirname, 'gateway-preload.ts'), mainTs],
+      { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+    );
+    return new MirrorProcess(child);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.child, () => void this.ipc.call('exit').catch(() => undefined));
+  }
+}
+
+/** Environment for a mirror process: the caller's DINGO_* tuning passes through, addresses are ours. */
+function mirrorEnv(opts: DeploymentOptions, port: number, mode: DeploymentMode): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DINGO_MODE: mode,
+    DINGO_HOST: LOOPBACK,
+    DINGO_PORT: String(port),
+    DINGO_DATA_DIR: opts.dataDir,
+    DINGO_UPSTREAMS: opts.upstream,
+    DINGO_LOG_LEVEL: process.env.DINGO_LOG_LEVEL || 'warn',
+  };
+}
+
+function deploymentOf(
+  mode: DeploymentMode,
+  url: string,
+  front: MirrorProcess,
+  all: MirrorProcess[],
+  otherPids: number[] = [],
+): MirrorDeployment {
+  return {
+    mode,
+    url,
+    pids: [...all.map((p) => p.pid), ...otherPids],
+    frontPid: front.pid,
+    startProfile: () => front.ipc.call('profile-start'),
+    stopProfile: (path) => front.ipc.call('profile-stop', { path }),
+    stop: async () => {
+      // Front first, so no request reaches a half-stopped back end.
+      for (const p of [front, ...all.filter((x) => x !== front)]) await p.stop();
+    },
+  };
+}
+
+/** Embedded mode: the gateway alone (SQLite, local disk, in-process queue), `npm start` style. */
+export async function startEmbedded(opts: DeploymentOptions): Promise<MirrorDeployment> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const port = await freePort();
+  const gateway = MirrorProcess.spawn(
+    opts.repoRoot,
+    'apps/gateway/src/main.ts',
+    mirrorEnv(opts, port, 'embedded'),
+  );
+  const url = `http://${LOOPBACK}:${port}`;
+  try {
+    await waitForHttp(`${url}/health`, gateway.child, gateway.output);
+  } catch (err) {
+    await gateway.stop();
+    throw err;
+  }
+  return deploymentOf('embedded', url, gateway, [gateway]);
+}
+
+/**
+ * Distributed mode, laid out like e2e/distributed/cluster.ts: metadata, sync-worker and gateway
+ * processes with DINGO_MODE=distributed on the machine's Redis (DINGO_BENCH_REDIS_URL, default
+ * redis://127.0.0.1:6379/0) and MariaDB (a throwaway database), with s3rver as the chunk store in a
+ * process of its own. A unique namespace and bucket per start keep every deployment cold. RSS and
+ * CPU are summed over all four processes; the gateway is the one profiled.
+ */
+export async function startDistributed(opts: DeploymentOptions): Promise<MirrorDeployment> {
+  const apps = ['apps/metadata/src/main.ts', 'apps/sync-worker/src/main.ts', 'apps/gateway/src/main.ts'];
+  const missing = apps.filter((p) => !existsSync(join(opts.repoRoot, p)));
+  if (missing.length)
+    throw new DeploymentUnavailable(`distributed mode not available (missing ${missing.join(', ')})`);
+  const namespace = `bench${process.pid}n${++distributedSeq}`;
+  let db: { url: string; drop: () => Promise<void> };
+  try {
+    const { tempMysqlDatabase } = await import('@dingo/test-infra');
+    db = await tempMysqlDatabase(`dingo_${namespace}`);
+  } catch (err) {
+    throw new DeploymentUnavailable(
+      `distributed mode needs MariaDB/MySQL on 127.0.0.1:3306 (${(err as Error).message})`,
+    );
+  }
+  const s3Child = fork(join(__dirname, 's3-process.ts'), [], {
+    cwd: opts.repoRoot,
+    execArgv: ['-r', '@swc-node/register'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const s3 = new IpcClient(s3Child, 's3rver');
+  const started: MirrorProcess[] = [];
+  const stopInfra = async () => {
+    await stopChild(s3Child, () => void s3.call('stop').catch(() => undefined));
+    await db.drop().catch(() => undefined);
+  };
+  try {
+    const s3Url = await s3.call<string>('start', { bucket: `chunks-${namespace}` });
+    const secret = randomBytes(32).toString('hex');
+    const env = async (name: string) => {
+      const dataDir = join(opts.dataDir, name);
+      mkdirSync(dataDir, { recursive: true });
+      return {
+        ...mirrorEnv({ ...opts, dataDir }, await freePort(), 'distributed'),
+        DINGO_DB_TYPE: 'mysql',
+        DINGO_DB_URL: db.url,
+        DINGO_REDIS_URL: process.env.DINGO_BENCH_REDIS_URL || 'redis://127.0.0.1:6379/0',
+        DINGO_S3_URL: s3Url,
+        DINGO_NAMESPACE: namespace,
+        DINGO_JWT_SECRET: secret,
+        DINGO_ADMIN_PASSWORD: secret,
+      };
+    };
+    const urlOf = (e: NodeJS.ProcessEnv) => `http://${LOOPBACK}:${e.DINGO_PORT}`;
+    // Metadata first (it runs the migrations), then the worker, then the front door.
+    for (const [i, main] of apps.entries()) {
+      const e = await env(['metadata', 'sync-worker', 'gateway'][i]);
+      const p = MirrorProcess.spawn(opts.repoRoot, main, e);
+      started.push(p);
+      await waitForHttp(`${urlOf(e)}/health`, p.child, p.output);
+      if (i === apps.length - 1) {
+        const deployment = deploymentOf('distributed', urlOf(e), p, started, [s3Child.pid!]);
+        const stop = deployment.stop;
+        return { ...deployment, stop: () => stop().finally(stopInfra) };
+      }
+    }
+    throw new Error('unreachable');
+  } catch (err) {
+    for (const p of started.reverse()) await p.stop();
+    await stopInfra();
+    throw err;
+  }
+}
+
+let distributedSeq = 0;
+
+export const LAUNCHERS: Record<DeploymentMode, (opts: DeploymentOptions) => Promise<MirrorDeployment>> = {
+  embedded: startEmbedded,
+  distributed: startDistributed,
+};
