@@ -22,6 +22,7 @@ export class VerifyingStream extends Transform {
   constructor(
     private readonly expectedSha256: string,
     private readonly onMismatch?: (err: ChecksumMismatchError) => void,
+    private readonly onVerified?: () => void,
   ) {
     super();
   }
@@ -41,6 +42,7 @@ export class VerifyingStream extends Transform {
       return cb(err);
     }
     if (this.held) this.push(this.held);
+    this.onVerified?.();
     cb();
   }
 }

@@ -53,6 +53,8 @@ export interface ChunkStore {
   /** Takes ownership of a complete local file and stores it as the chunk (atomically). */
   putFile(id: ChunkId, localPath: string): Promise<void>;
   delete(id: ChunkId): Promise<void>;
+  /** Changes whenever the stored bytes may have changed (undefined when absent). */
+  fingerprint(id: ChunkId): Promise<string | undefined>;
   /** Checks the backend is reachable (health endpoints). */
   ping(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import {
 } from '@dingo/hub-protocol';
 import { ApiCacheRecord, MetadataPort } from '@dingo/metadata-store';
 import { readSmallBody, UpstreamRouter, UpstreamUnreachableError } from '@dingo/upstream';
+import { SingleFlight } from '@dingo/cache';
 import { AccessVerdicts } from './access-verdicts';
 import { hubErrorFrom, isAccessDenial } from './upstream-errors';
 
@@ -48,6 +49,7 @@ const KEPT_HEADERS = [
  * shared across callers only within the access rules; list and whoami answers are per caller.
  */
 export class ApiProxy {
+  private readonly refreshes = new SingleFlight<ApiAnswer>();
   constructor(
     private readonly meta: MetadataPort,
     private readonly router: UpstreamRouter,
@@ -67,7 +69,20 @@ export class ApiProxy {
     } else if (cached && !repo && Date.now() - cached.fetchedAt < this.ttlMs) {
       return this.fromCache(cached, req, 'HIT');
     }
+    // One upstream refresh per answer and caller at a time: a burst on an expired entry is one request.
+    const flight = `${key}|${createHash('sha256')
+      .update(req.authorization ?? '')
+      .digest('hex')}`;
+    return this.refreshes.run(flight, () => this.refresh(req, key, cached, cacheable));
+  }
 
+  private async refresh(
+    req: ApiRequest,
+    key: string,
+    cached: ApiCacheRecord | undefined,
+    cacheable: boolean,
+  ): Promise<ApiAnswer> {
+    const repo = req.route?.repo;
     let res;
     try {
       res = await this.router.send({

@@ -1,7 +1,8 @@
 import { Readable, Writable } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import { VerifyingStream } from '@dingo/cache';
-import { ChunkMissingError, ChunkStore } from '@dingo/chunk-store';
+import { chunkName, ChunkMissingError, ChunkStore } from '@dingo/chunk-store';
+import { LRUCache } from 'lru-cache';
 import { ChunkRecord, MetadataPort } from '@dingo/metadata-store';
 import { JobQueue, PRIORITY } from '@dingo/jobs';
 import { BlobPlan, chunkBounds, chunkCount } from './blob-plan';
@@ -31,6 +32,12 @@ export class BlobReader {
     private readonly verifyOnRead: boolean,
   ) {}
 
+  /**
+   * Chunks this process has re-hashed, by store fingerprint (inode, mtime, size; ETag on S3): a
+   * chunk is hashed again only when it changed, not on every read of a hot file.
+   */
+  private readonly checked = new LRUCache<string, string>({ max: 100_000 });
+
   /** Writes bytes [start, end] of the blob to `out` (not ending it). */
   async stream(plan: BlobPlan, source: FileSource, start: number, end: number, out: Writable): Promise<void> {
     const known = new Map<number, ChunkRecord>(
@@ -42,8 +49,9 @@ export class BlobReader {
       const bounds = chunkBounds(plan, index);
       const from = Math.max(start, bounds.start) - bounds.start;
       const to = Math.min(end, bounds.end) - bounds.start;
-      this.scheduleReadAhead(plan, index, known, source);
+      // The chunk the client waits for is requested before the read-ahead.
       const part = await this.openChunk(plan, index, from, to, known, source);
+      this.scheduleReadAhead(plan, index, known, source);
       await copyInto(part, out);
     }
   }
@@ -63,14 +71,19 @@ export class BlobReader {
     const record = known.get(index) ?? (await this.meta.listChunks(plan.key)).find((c) => c.index === index);
     if (record) {
       try {
-        const body = await this.store.read(id, from, to);
         const whole = from === 0 && to === record.size - 1;
-        if (!this.verifyOnRead || !whole) return body;
+        const fingerprint = this.verifyOnRead && whole ? await this.store.fingerprint(id) : undefined;
+        const body = await this.store.read(id, from, to);
+        if (!fingerprint || this.checked.get(chunkName(id)) === fingerprint) return body;
         return body.pipe(
-          new VerifyingStream(record.sha256, (err) => {
-            this.log.error(`chunk ${plan.key}#${index} changed in the store (${err.message}); dropping it`);
-            void this.forget(plan, index);
-          }),
+          new VerifyingStream(
+            record.sha256,
+            (err) => {
+              this.log.error(`chunk ${plan.key}#${index} changed in the store (${err.message}); dropping it`);
+              void this.forget(plan, index);
+            },
+            () => this.checked.set(chunkName(id), fingerprint),
+          ),
         );
       } catch (err) {
         if (!(err instanceof ChunkMissingError)) throw err;
