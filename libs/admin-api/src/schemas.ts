@@ -20,6 +20,14 @@ const pattern = z
   .max(200, 'must be at most 200 characters')
   .refine(isRepoPattern, { message: `must be ${REPO_PATTERN_HINT}` });
 
+/** `?limit=` of a paged listing: 1-1000. */
+const pageLimit = z
+  .string()
+  .regex(/^\d{1,4}$/, 'must be 1-1000')
+  .transform(Number)
+  .pipe(z.number().min(1).max(1000))
+  .optional();
+
 export const LoginBody = z
   .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) })
   .strict();
@@ -107,12 +115,7 @@ export const AuditQuery = z
     userId: uuid.optional(),
     repo: text(200).optional(),
     action: z.enum(['download', 'upload', 'delete', 'manage', 'login', 'denied']).optional(),
-    limit: z
-      .string()
-      .regex(/^\d{1,4}$/, 'must be 1-1000')
-      .transform(Number)
-      .pipe(z.number().min(1).max(1000))
-      .optional(),
+    limit: pageLimit,
     cursor: z
       .string()
       .regex(/^\d{1,19}$/, 'must be the nextCursor of a previous page')
@@ -124,12 +127,7 @@ export const CacheListQuery = z
   .object({
     type: z.enum(['model', 'dataset', 'space']).optional(),
     search: text(200).optional(),
-    limit: z
-      .string()
-      .regex(/^\d{1,4}$/, 'must be 1-1000')
-      .transform(Number)
-      .pipe(z.number().min(1).max(1000))
-      .optional(),
+    limit: pageLimit,
     offset: z
       .string()
       .regex(/^\d{1,9}$/, 'must be a non-negative integer')
