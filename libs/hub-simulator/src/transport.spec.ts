@@ -40,10 +40,16 @@ describe('HubSimulator transport', () => {
 
     it('throttles connections independently', async () => {
       const url = await cdnUrlOf(sim, 'weights.bin', 'acme/big');
-      const started = performance.now();
+      let started = performance.now();
+      await rawRequest(url);
+      const alone = performance.now() - started;
+      started = performance.now();
       const both = await Promise.all([rawRequest(url), rawRequest(url)]);
+      const together = performance.now() - started;
       expect(both.map((r) => r.body.length)).toEqual([2_000_000, 2_000_000]);
-      expect(performance.now() - started).toBeLessThan(700);
+      // A shared budget would take twice as long for two; measured against one transfer, in the same
+      // conditions, so a busy machine does not decide the outcome.
+      expect(together).toBeLessThan(alone * 1.5);
     });
   });
 
