@@ -52,7 +52,7 @@ async function load(
     ...(method === 'HEAD' && { setupClient: headAware }),
   });
   let firstError: string | undefined;
-  run.on('reqError', (err: Error) => (firstError ??= `${err.name}: ${err.message}`));
+  void run.on('reqError', (err: Error) => (firstError ??= `${err.name}: ${err.message}`));
   const r = await run;
   return {
     rps: r.requests.total / r.duration,

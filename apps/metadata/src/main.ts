@@ -3,9 +3,8 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
 import { AUTH_ENTITIES, AUTH_MIGRATIONS } from '@dingo/auth';
-import { loadConfigOrExit } from '@dingo/config';
+import { loadConfigOrExit, redisOptionsFromUrl } from '@dingo/config';
 import { openMetadataDataSource, TypeOrmMetadataStore } from '@dingo/metadata-store';
-import { redisOptionsFromUrl } from '@dingo/mirror';
 import { MetadataAppModule } from './metadata-app.module';
 
 /** The metadata service: runs migrations, then answers the metadata port over Redis. */

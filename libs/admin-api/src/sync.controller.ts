@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Requires } from '@dingo/auth';
-import { upstreamAuthorizationOf } from '@dingo/hub-api';
+import { upstreamAuthorizationOf } from '@dingo/contracts';
 import { assertFilePath, assertRevision, repoUrlPrefix } from '@dingo/hub-protocol';
 import { PRIORITY } from '@dingo/jobs';
 import { Mirror } from '@dingo/mirror';

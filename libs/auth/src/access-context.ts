@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { RepoRef } from '@dingo/hub-protocol';
-import type { DingoRequestContext } from '@dingo/hub-api';
+import type { DingoRequestContext } from '@dingo/contracts';
 import { AppAbility, Principal } from './access-model';
 
 /** What the guard leaves on the request for the handlers (list filtering) and the audit interceptor. */

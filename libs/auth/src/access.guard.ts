@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { subject as caslSubject } from '@casl/ability';
 import type { Request, Response } from 'express';
 import { HubError, RepoRef, repoKey } from '@dingo/hub-protocol';
-import type { DingoRequestContext } from '@dingo/hub-api';
+import type { DingoRequestContext } from '@dingo/contracts';
 import { ANONYMOUS, AppAbility, Principal } from './access-model';
 import { ACCESS_RULE, AccessRule, PUBLIC_ROUTE } from './access-metadata';
 import { setDingoContext, setRequestAccess, RequestAccess } from './access-context';

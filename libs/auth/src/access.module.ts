@@ -2,7 +2,7 @@ import { DynamicModule, Inject, Module, OnModuleInit } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { DingoConfig } from '@dingo/config';
-import { AUDIT_SINK } from '@dingo/hub-api';
+import { AUDIT_SINK } from '@dingo/contracts';
 import { AbilityCache } from './ability-cache';
 import { AccessDirectory } from './access-directory';
 import { AccessGuard } from './access.guard';

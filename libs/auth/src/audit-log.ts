@@ -1,6 +1,6 @@
 import { Logger, OnModuleDestroy } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
-import type { AuditSink, TransferEvent } from '@dingo/hub-api';
+import type { AuditSink, TransferEvent } from '@dingo/contracts';
 import { AuditEventEntity } from './entities';
 
 export type AuditAction = 'download' | 'upload' | 'delete' | 'manage' | 'login' | 'denied';

@@ -3,8 +3,7 @@ import type { Request, Response } from 'express';
 import { HubError, parseApiRepoPath, parseResolvePath } from '@dingo/hub-protocol';
 import { Mirror } from '@dingo/mirror';
 import { HubMetrics } from './hub-metrics';
-import { dingoContext, upstreamAuthorizationOf } from './upstream-authorization';
-import { AUDIT_SINK, AuditSink } from './audit-sink';
+import { AUDIT_SINK, AuditSink, dingoContext, upstreamAuthorizationOf } from '@dingo/contracts';
 
 /** The Hub-compatible surface: resolve (files) and the API; parses, delegates, answers. */
 @Controller()

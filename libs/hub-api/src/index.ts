@@ -4,5 +4,3 @@ export * from './hub-error.filter';
 export * from './hub-metrics';
 export * from './bootstrap';
 export * from './request-id.middleware';
-export * from './upstream-authorization';
-export * from './audit-sink';

@@ -10,7 +10,7 @@ import {
 } from '@dingo/hub-protocol';
 import { ApiCacheRecord, MetadataPort } from '@dingo/metadata-store';
 import { readSmallBody, UpstreamRouter, UpstreamUnreachableError } from '@dingo/upstream';
-import { SingleFlight } from '@dingo/cache';
+import { SingleFlight } from '@dingo/concurrency';
 import { AccessVerdicts } from './access-verdicts';
 import { hubErrorFrom, isAccessDenial } from './upstream-errors';
 

@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import { Logger } from '@nestjs/common';
-import { VerifyingStream } from '@dingo/cache';
+import { VerifyingStream } from '@dingo/concurrency';
 import { chunkName, ChunkMissingError, ChunkStore } from '@dingo/chunk-store';
 import { LRUCache } from 'lru-cache';
 import { ChunkRecord, MetadataPort } from '@dingo/metadata-store';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { SingleFlight } from '@dingo/cache';
+import { SingleFlight } from '@dingo/concurrency';
 import { ChunkStore } from '@dingo/chunk-store';
 import { MetadataPort } from '@dingo/metadata-store';
 import { BlobPlan, chunkCount } from './blob-plan';

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { GrowingFile, RateLimiter } from '@dingo/cache';
+import { GrowingFile, RateLimiter } from '@dingo/concurrency';
 import { ChunkId, ChunkStore } from '@dingo/chunk-store';
 import { MetadataPort } from '@dingo/metadata-store';
 import { UpstreamUnreachableError } from '@dingo/upstream';

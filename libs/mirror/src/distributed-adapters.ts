@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { DingoConfig } from '@dingo/config';
-import { RedisLock } from '@dingo/cache';
+import { DingoConfig, redisOptionsFromUrl } from '@dingo/config';
+import { RedisLock } from '@dingo/concurrency';
 import { S3ChunkStore } from '@dingo/chunk-store';
 import { BullMqJobQueue } from '@dingo/jobs';
 import { DataSourceExtras, metadataDataSourceOptions, RemoteMetadataStore } from '@dingo/metadata-store';
@@ -12,24 +12,6 @@ import { PullFileJob, PullSnapshotJob } from './repo-sync';
 
 /** Queue of chunk pulls shared by gateways (producers) and sync-workers (consumers). */
 export const PULL_CHUNK_QUEUE = 'pull-chunk';
-
-/** Options for the Nest Redis transport and other clients that want host/port, not a URL. */
-export function redisOptionsFromUrl(url: string): {
-  host: string;
-  port: number;
-  username?: string;
-  password?: string;
-  db?: number;
-} {
-  const u = new URL(url);
-  return {
-    host: u.hostname,
-    port: u.port ? Number(u.port) : 6379,
-    username: u.username ? decodeURIComponent(u.username) : undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined,
-  };
-}
 
 export interface DistributedRole {
   /** `gateway` produces pull jobs; `worker` consumes them. */

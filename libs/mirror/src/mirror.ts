@@ -5,7 +5,7 @@ import { ChunkStore } from '@dingo/chunk-store';
 import { JobQueue } from '@dingo/jobs';
 import { MetadataPort } from '@dingo/metadata-store';
 import { UpstreamHttp, UpstreamRouter } from '@dingo/upstream';
-import { RateLimiter } from '@dingo/cache';
+import { RateLimiter } from '@dingo/concurrency';
 import type { DataSource } from 'typeorm';
 import { AccessVerdicts } from './access-verdicts';
 import { ApiProxy } from './api-proxy';
