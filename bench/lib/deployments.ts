@@ -26,6 +26,8 @@ export interface DeploymentOptions {
   repoRoot: string;
   /** Upstream hub origin (the simulator). */
   upstream: string;
+  /** The simulator's CDN origin: on loopback, so the mirror must be told it may fetch from it. */
+  cdn: string;
   /** Fresh directory for a cold mirror, an existing one for a warm restart. */
   dataDir: string;
 }
@@ -70,6 +72,7 @@ function mirrorEnv(opts: DeploymentOptions, port: number, mode: DeploymentMode):
     DINGO_PORT: String(port),
     DINGO_DATA_DIR: opts.dataDir,
     DINGO_UPSTREAMS: opts.upstream,
+    DINGO_UPSTREAM_ALLOW_PRIVATE: opts.cdn,
     DINGO_LOG_LEVEL: process.env.DINGO_LOG_LEVEL || 'warn',
   };
 }

@@ -48,6 +48,7 @@ export async function startAccessWorld(
   const db = await mysqlDatabaseIfAsked();
   const gateway: RunningGateway = await startEmbeddedGateway((config) => GatewayModule.forConfig(config), {
     upstreams: [sim.url],
+    upstreamAllowPrivate: [sim.cdnUrl],
     chunkSizeBytes: 256 * 1024,
     ...(db ? { database: { type: 'mysql', url: db.url } } : {}),
     ...extra,

@@ -25,6 +25,7 @@ export async function startCluster(simOptions: Partial<Parameters<typeof HubSimu
   const env = (dataDir: string): Record<string, string> => ({
     DINGO_MODE: 'distributed',
     DINGO_UPSTREAMS: sim.url,
+    DINGO_UPSTREAM_ALLOW_PRIVATE: sim.cdnUrl,
     DINGO_DB_TYPE: 'mysql',
     DINGO_DB_URL: db.url,
     DINGO_REDIS_URL: REDIS_URL,

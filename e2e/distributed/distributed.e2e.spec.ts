@@ -137,8 +137,11 @@ describe('distributed mode', () => {
       expect(sha256(res.body)).toBe(cold('shared.bin').sha256);
       const info = await http(`${c.gatewayA.url}/api/models/org/model/tree/main?recursive=true&expand=false`);
       expect(info.status).toBe(200);
+      // The commit's file list is known: a path not in it is a 404 clients can cache, offline too.
       const missing = await http(`${c.gatewayA.url}/org/model/resolve/main/not-there.bin`);
-      expect(missing.status).toBe(503);
+      expect(missing.status).toBe(404);
+      expect(missing.headers['x-error-code']).toBe('EntryNotFound');
+      expect(missing.headers['x-repo-commit']).toBe(c.sim.repo('model', 'org/model')!.resolve('main')!.sha);
     } finally {
       await c.sim.restart();
     }

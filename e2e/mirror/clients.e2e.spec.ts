@@ -82,10 +82,12 @@ describe('real clients through the mirror', () => {
         hubUrl: hubUrl(),
       });
       verify(second);
-      // A file never fetched before cannot be served offline: a clear Hub-style 5xx.
-      const res = await fetch(`${hubUrl()}/org/model/resolve/main/not-cached.bin`);
-      expect(res.status).toBe(503);
-      expect(res.headers.get('x-error-code')).toBe('UpstreamUnavailable');
+      // A path the commit does not have is a 404 the client can cache, offline too: the mirror
+      // knows the commit's file list.
+      const res = await fetch(`${hubUrl()}/org/model/resolve/main/not-in-the-repo.bin`);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('x-error-code')).toBe('EntryNotFound');
+      expect(res.headers.get('x-repo-commit')).toBe(w.sim.repo('model', 'org/model')!.resolve('main')!.sha);
     } finally {
       await w.sim.restart();
     }

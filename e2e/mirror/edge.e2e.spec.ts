@@ -34,7 +34,7 @@ describe('mirror-edge in front of the gateway', () => {
 
     // The gateway goes away: the edge still serves what it holds, hot chunks from memory.
     await w.gateway.app.close();
-    const memory = edge.mirror.adapters.store as MemoryCachedChunkStore;
+    const memory = edge.adapters.store as MemoryCachedChunkStore;
     const hitsBefore = memory.hits;
     const again = await http(`${edge.url}/org/model/resolve/main/model.safetensors`);
     expect(again.status).toBe(200);

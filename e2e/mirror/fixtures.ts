@@ -87,6 +87,7 @@ export async function startWorld(
   });
   const gateway: RunningGateway = await startEmbeddedGateway((config) => GatewayModule.forConfig(config), {
     upstreams: [sim.url],
+    upstreamAllowPrivate: [sim.cdnUrl],
     chunkSizeBytes: 1 * MiB,
     revisionTtlSeconds: 60,
     upstreamRetries: 4,

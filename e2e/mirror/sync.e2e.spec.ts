@@ -31,7 +31,7 @@ describe('pull-repo-snapshot and pull-file jobs', () => {
     expect(res.status).toBe(202);
     expect(JSON.parse(res.body.toString()).queued).toBe('pull-repo-snapshot');
     const files = [...w.sim.repo('model', 'org/model')!.resolve('main')!.files.values()];
-    const meta = w.gateway.mirror.adapters.meta;
+    const meta = w.gateway.adapters.meta;
     const deadline = Date.now() + 30_000;
     const verified = async () => {
       const states = await Promise.all(

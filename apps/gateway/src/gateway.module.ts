@@ -1,39 +1,52 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AdminApiModule } from '@dingo/admin-api';
 import { AccessModule, AUTH_ENTITIES, AUTH_MIGRATIONS } from '@dingo/auth';
 import { DingoConfig } from '@dingo/config';
 import { HubApiModule } from '@dingo/hub-api';
-import { createMirror, Mirror } from '@dingo/mirror';
+import {
+  createMirrorAdapters,
+  Mirror,
+  MIRROR_ADAPTERS,
+  MirrorAdapters,
+  runMirrorWorkers,
+} from '@dingo/mirror';
 
-/** The data source holding the access tables (SQLite embedded; MySQL, migrated by the metadata app, distributed). */
-function accessDataSourceOf(mirror: Mirror): DataSource {
-  const ds = mirror.adapters.dataSource;
-  if (!ds) throw new Error('The mirror opened no TypeORM DataSource for the access tables');
-  return ds;
+/**
+ * The mirror this gateway serves, over the adapters its mode chooses. Embedded, the gateway also
+ * works the pull queues itself; distributed, the sync-workers do.
+ */
+async function buildMirror(config: DingoConfig): Promise<{ mirror: Mirror; adapters: MirrorAdapters }> {
+  const adapters = await createMirrorAdapters(config, {
+    role: 'gateway',
+    extras: { entities: AUTH_ENTITIES, migrations: AUTH_MIGRATIONS },
+  });
+  const mirror = new Mirror(config, adapters);
+  if (config.mode === 'embedded') runMirrorWorkers(mirror, adapters, config);
+  return { mirror, adapters };
 }
 
 /** The front door: access control and the admin API, then the Hub-compatible API over the mirror chosen by config. */
 @Module({})
 export class GatewayModule {
   static forConfig(config: DingoConfig): DynamicModule {
-    let mirror: Promise<Mirror> | undefined;
-    const mirrorOnce = () =>
-      (mirror ??= createMirror(config, {
-        role: 'gateway',
-        extras: { entities: AUTH_ENTITIES, migrations: AUTH_MIGRATIONS },
-      }));
+    let built: ReturnType<typeof buildMirror> | undefined;
+    const build = () => (built ??= buildMirror(config));
+    const mirror = async () => (await build()).mirror;
+    // The access tables live in the metadata database (SQLite embedded; MySQL, migrated by the metadata app).
+    const dataSource = async () => {
+      const ds = (await build()).adapters.dataSource;
+      if (!ds) throw new Error('The mirror opened no TypeORM DataSource for the access tables');
+      return ds;
+    };
     return {
       module: GatewayModule,
       // Order matters: the admin routes must be registered before the Hub controller's `{*path}` catch-all.
       imports: [
-        AccessModule.forRoot({ config, dataSource: async () => accessDataSourceOf(await mirrorOnce()) }),
-        AdminApiModule.forRoot({
-          chunkStore: async () => (await mirrorOnce()).adapters.store,
-          mirror: mirrorOnce,
-        }),
-        HubApiModule.forMirror(mirrorOnce),
+        AccessModule.forRoot({ config, dataSource }),
+        AdminApiModule.forRoot({ mirror }),
+        HubApiModule.forMirror(mirror),
       ],
+      providers: [{ provide: MIRROR_ADAPTERS, useFactory: async () => (await build()).adapters }],
     };
   }
 }

@@ -1,16 +1,33 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DingoConfig } from '@dingo/config';
 import { HubApiModule } from '@dingo/hub-api';
-import { createEmbeddedMirror } from '@dingo/mirror';
+import {
+  createEmbeddedAdapters,
+  Mirror,
+  MIRROR_ADAPTERS,
+  MirrorAdapters,
+  runMirrorWorkers,
+} from '@dingo/mirror';
 
 /**
  * A light caching node near users. The gateway speaks the Hub's protocol, so an edge is the same
  * mirror with the gateway as its only upstream: misses fill from the gateway, never from the
- * internet, and the edge keeps its own disk cache.
+ * internet, and the edge keeps its own disk cache and works its own pull queue.
  */
 @Module({})
 export class EdgeModule {
   static forConfig(config: DingoConfig): DynamicModule {
-    return { module: EdgeModule, imports: [HubApiModule.forMirror(() => createEmbeddedMirror(config))] };
+    let built: Promise<{ edge: Mirror; adapters: MirrorAdapters }> | undefined;
+    const build = () =>
+      (built ??= createEmbeddedAdapters(config).then((adapters) => {
+        const edge = new Mirror(config, adapters);
+        runMirrorWorkers(edge, adapters, config);
+        return { edge, adapters };
+      }));
+    return {
+      module: EdgeModule,
+      imports: [HubApiModule.forMirror(async () => (await build()).edge)],
+      providers: [{ provide: MIRROR_ADAPTERS, useFactory: async () => (await build()).adapters }],
+    };
   }
 }

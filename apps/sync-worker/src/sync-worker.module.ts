@@ -1,12 +1,13 @@
 import { DynamicModule, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DingoConfig } from '@dingo/config';
 import { Registry } from 'prom-client';
-import { createDistributedMirror, Mirror, registerMirrorMetrics } from '@dingo/mirror';
+import { createDistributedAdapters, Mirror, registerMirrorMetrics, runMirrorWorkers } from '@dingo/mirror';
 import { ServiceHealthModule } from '@dingo/ops';
 
 /**
- * Works the pull-chunk queue: pulls chunks from upstream into the shared chunk store, at most
- * `maxConcurrentPulls` at once and `maxBandwidthBytesPerSec` in all, under the cluster lock.
+ * Works the pull queues: pulls chunks from upstream into the shared chunk store, at most
+ * `maxConcurrentPulls` at once and `maxBandwidthBytesPerSec` in all, under the cluster lock; and
+ * scrubs the stored chunks in the background.
  */
 @Module({})
 export class SyncWorkerModule {
@@ -14,18 +15,15 @@ export class SyncWorkerModule {
     const registry = new Registry();
     let mirror: Promise<Mirror> | undefined;
     const mirrorOnce = () =>
-      (mirror ??= createDistributedMirror(config, { role: 'worker' }).then((m) => {
+      (mirror ??= createDistributedAdapters(config, { role: 'worker' }).then((adapters) => {
+        const m = new Mirror(config, adapters);
+        runMirrorWorkers(m, adapters, config);
         registerMirrorMetrics(m, registry);
         return m;
       }));
     return {
       module: SyncWorkerModule,
-      imports: [
-        ServiceHealthModule.forChecks(async () => {
-          const m = await mirrorOnce();
-          return { metadata: () => m.adapters.meta.ping(), chunkStore: () => m.adapters.store.ping() };
-        }, registry),
-      ],
+      imports: [ServiceHealthModule.forChecks(async () => (await mirrorOnce()).healthChecks(), registry)],
       providers: [
         {
           provide: 'SyncWorkerLifecycle',

@@ -1,8 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import type { ChunkStore } from '@dingo/chunk-store';
 import { AuditController } from './audit.controller';
 import { AuditQueryService } from './audit-query.service';
-import { CACHE_CHUNK_STORE, CacheService } from './cache.service';
+import { CACHE_MIRROR, CacheService } from './cache.service';
 import { CacheController } from './cache.controller';
 import { DocsController } from './docs.controller';
 import { GrantsController } from './grants.controller';
@@ -21,9 +20,7 @@ import { SYNC_MIRROR, SyncController } from './sync.controller';
 import type { Mirror } from '@dingo/mirror';
 
 export interface AdminApiOptions {
-  /** The mirror's chunk store, so deleting a cached repo frees its bytes. */
-  chunkStore?: () => Promise<ChunkStore>;
-  /** The mirror whose pull queues `/admin/v1/sync` feeds. */
+  /** The mirror whose pull queues `/admin/v1/sync` feeds, and whose blobs a cache deletion frees. */
   mirror?: () => Promise<Mirror>;
 }
 
@@ -58,8 +55,12 @@ export class AdminApiModule {
         PoliciesService,
         AuditQueryService,
         CacheService,
-        ...(options.chunkStore ? [{ provide: CACHE_CHUNK_STORE, useFactory: options.chunkStore }] : []),
-        ...(options.mirror ? [{ provide: SYNC_MIRROR, useFactory: options.mirror }] : []),
+        ...(options.mirror
+          ? [
+              { provide: SYNC_MIRROR, useFactory: options.mirror },
+              { provide: CACHE_MIRROR, useExisting: SYNC_MIRROR },
+            ]
+          : []),
       ],
     };
   }

@@ -2,6 +2,7 @@ import { Controller, Delete, Get, Inject, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { RequestAccess, Requires } from '@dingo/auth';
+import { upstreamAuthorizationOf } from '@dingo/contracts';
 import { cachedRepoOf, Caller, Load } from './caller';
 import { CacheService } from './cache.service';
 import { CacheListQuery } from './schemas';
@@ -21,21 +22,25 @@ export class CacheController {
   @ApiQuery({ name: 'search', required: false })
   @ApiQuery({ name: 'limit', required: false })
   @ApiQuery({ name: 'offset', required: false })
-  list(@Caller() caller: RequestAccess, @Query() query: unknown) {
-    return this.cache.list(caller.ability, parseInput(CacheListQuery, query, 'query'));
+  list(@Caller() caller: RequestAccess, @Req() req: Request, @Query() query: unknown) {
+    return this.cache.list(
+      caller.ability,
+      upstreamAuthorizationOf(req),
+      parseInput(CacheListQuery, query, 'query'),
+    );
   }
 
   @Get(':type/:namespace/:name')
   @Requires('read', 'Repo', Load.cachedRepo)
   @ApiOperation({ summary: 'Cached files of a repo (type: models, datasets or spaces)' })
   files(@Req() req: Request) {
-    return this.cache.files(cachedRepoOf(req));
+    return this.cache.files(cachedRepoOf(req), upstreamAuthorizationOf(req));
   }
 
   @Get(':type/:name')
   @Requires('read', 'Repo', Load.cachedRepo)
   filesOfUnscopedRepo(@Req() req: Request) {
-    return this.cache.files(cachedRepoOf(req));
+    return this.cache.files(cachedRepoOf(req), upstreamAuthorizationOf(req));
   }
 
   @Delete(':type/:namespace/:name')

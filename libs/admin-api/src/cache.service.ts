@@ -1,21 +1,15 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { ACCESS_DATA_SOURCE, AppAbility, permittedRows } from '@dingo/auth';
-import { blobKeyFor, ChunkStore } from '@dingo/chunk-store';
+import { blobKeyFor } from '@dingo/chunk-store';
+import type { Mirror } from '@dingo/mirror';
 import { RepoRef, repoKey } from '@dingo/hub-protocol';
-import {
-  ApiCacheEntity,
-  BlobEntity,
-  ChunkEntity,
-  FileEntity,
-  RepoEntity,
-  RevisionEntity,
-} from '@dingo/metadata-store';
+import { ApiCacheEntity, BlobEntity, FileEntity, RepoEntity, RevisionEntity } from '@dingo/metadata-store';
 import { notFound } from './errors';
 import { iso, likeEscaped } from './views';
 
-/** Where deleted blobs' chunks are removed from (the mirror's chunk store); optional in tests. */
-export const CACHE_CHUNK_STORE = Symbol('CACHE_CHUNK_STORE');
+/** The mirror whose blobs a deletion frees (and whose access rules a listing follows); optional in tests. */
+export const CACHE_MIRROR = Symbol('CACHE_MIRROR');
 
 interface CachedRepoRow {
   repoType: string;
@@ -31,14 +25,20 @@ interface CachedRepoRow {
  */
 @Injectable()
 export class CacheService {
-  private readonly log = new Logger(CacheService.name);
-
   constructor(
     @Inject(ACCESS_DATA_SOURCE) private readonly ds: DataSource,
-    @Optional() @Inject(CACHE_CHUNK_STORE) private readonly store?: ChunkStore,
+    @Optional() @Inject(CACHE_MIRROR) private readonly mirror?: Mirror,
   ) {}
 
-  async list(ability: AppAbility, q: { type?: string; search?: string; limit?: number; offset?: number }) {
+  /**
+   * Cached repos the caller could download: within its grants, and for gated or private repos only
+   * when the download path would serve it the cached copy (upstream accepted its credentials).
+   */
+  async list(
+    ability: AppAbility,
+    authorization: string | undefined,
+    q: { type?: string; search?: string; limit?: number; offset?: number },
+  ) {
     const qb = this.ds
       .getRepository(FileEntity)
       .createQueryBuilder('f')
@@ -53,7 +53,11 @@ export class CacheService {
     if (q.type) qb.andWhere('f.repoType = :type', { type: q.type });
     if (q.search) qb.andWhere("f.repoId LIKE :search ESCAPE '!'", { search: `%${likeEscaped(q.search)}%` });
     const rows = await qb.getRawMany<CachedRepoRow>();
-    const visible = permittedRows(ability, 'read', 'Repo', rows, (r) => ({ type: r.repoType, id: r.repoId }));
+    const granted = permittedRows(ability, 'read', 'Repo', rows, (r) => ({ type: r.repoType, id: r.repoId }));
+    const visible: CachedRepoRow[] = [];
+    for (const r of granted)
+      if (await this.mayServe({ type: r.repoType as RepoRef['type'], id: r.repoId }, authorization))
+        visible.push(r);
     const offset = q.offset ?? 0;
     const limit = q.limit ?? 100;
     return {
@@ -68,7 +72,8 @@ export class CacheService {
     };
   }
 
-  async files(repo: RepoRef) {
+  async files(repo: RepoRef, authorization: string | undefined) {
+    if (!(await this.mayServe(repo, authorization))) throw notFound('Cached repo');
     const files = await this.ds
       .getRepository(FileEntity)
       .find({ where: { repoType: repo.type, repoId: repo.id }, order: { path: 'ASC' } });
@@ -109,6 +114,11 @@ export class CacheService {
     return { type: repo.type, id: repo.id, filesForgotten: files.length, blobsDeleted };
   }
 
+  /** The download path's rule for cached copies (no mirror wired: tests of the listing alone). */
+  private mayServe(repo: RepoRef, authorization: string | undefined): Promise<boolean> {
+    return this.mirror ? this.mirror.mayServeCached(repo, authorization) : Promise.resolve(true);
+  }
+
   private async stillReferenced(blobKey: string): Promise<boolean> {
     const [kind, hash] = [blobKey.slice(0, blobKey.indexOf('-')), blobKey.slice(blobKey.indexOf('-') + 1)];
     const where = kind === 'sha256' ? { sha256: hash } : { blobId: hash, lfs: false };
@@ -116,15 +126,7 @@ export class CacheService {
   }
 
   private async deleteBlob(blobKey: string): Promise<void> {
-    const chunks = await this.ds.getRepository(ChunkEntity).findBy({ blobKey });
-    if (this.store) {
-      for (const c of chunks) {
-        await this.store
-          .delete({ blob: blobKey, index: c.index })
-          .catch((err) => this.log.warn(`chunk ${blobKey}#${c.index}: ${(err as Error).message}`));
-      }
-    }
-    await this.ds.getRepository(ChunkEntity).delete({ blobKey });
+    await this.mirror?.forgetBlob(blobKey);
     await this.ds.getRepository(BlobEntity).delete({ key: blobKey });
   }
 

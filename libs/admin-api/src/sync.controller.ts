@@ -4,7 +4,6 @@ import type { Request } from 'express';
 import { Requires } from '@dingo/auth';
 import { upstreamAuthorizationOf } from '@dingo/contracts';
 import { assertFilePath, assertRevision, repoUrlPrefix } from '@dingo/hub-protocol';
-import { PRIORITY } from '@dingo/jobs';
 import { Mirror } from '@dingo/mirror';
 import { cachedRepoOf, Load } from './caller';
 import { SyncBody } from './schemas';
@@ -42,16 +41,10 @@ export class SyncController {
     const id = `${repoUrlPrefix(repo.type)}${repo.id}@${revision}`;
     if (path !== undefined) {
       assertFilePath(path);
-      await this.mirror.adapters.pullFile.add(
-        { repo, revision, path, authorization },
-        { priority: PRIORITY.prefetch, jobId: `${id}:${path}` },
-      );
+      await this.mirror.queueFilePull({ repo, revision, path, authorization }, `${id}:${path}`);
       return { queued: 'pull-file', repo, revision, path };
     }
-    await this.mirror.adapters.pullSnapshot.add(
-      { repo, revision, authorization },
-      { priority: PRIORITY.prefetch, jobId: id },
-    );
+    await this.mirror.queueSnapshotPull({ repo, revision, authorization }, id);
     return { queued: 'pull-repo-snapshot', repo, revision };
   }
 }

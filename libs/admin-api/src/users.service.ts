@@ -91,7 +91,7 @@ export class UsersService {
   async changeOwnPassword(userId: string, body: z.infer<typeof ChangePasswordBody>): Promise<void> {
     const user = await this.users.findOneBy({ id: userId });
     if (!user || !(await verifyPassword(body.currentPassword, user.passwordHash))) {
-      throw new HubError(403, 'Forbidden', 'The current password is wrong');
+      throw HubError.forbidden('The current password is wrong');
     }
     await this.users.update(
       { id: userId },

@@ -78,7 +78,8 @@ describe.each(backends)('access tables on $name', (backend) => {
     const tables = async () =>
       (await ds.createQueryRunner().getTables(['auth_users', 'auth_tokens', 'audit_events'])).length;
     expect(await tables()).toBe(3);
-    await ds.undoLastMigration();
+    // Undo migrations newest first until the access schema's own is undone (metadata ones may be newer).
+    for (let i = 0; i < 5 && (await tables()) > 0; i++) await ds.undoLastMigration();
     expect(await tables()).toBe(0);
     await ds.runMigrations();
     expect(await tables()).toBe(3);

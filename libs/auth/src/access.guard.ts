@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import { Reflector } from '@nestjs/core';
 import { subject as caslSubject } from '@casl/ability';
 import type { Request, Response } from 'express';
-import { HubError, RepoRef, repoKey } from '@dingo/hub-protocol';
+import { HubError, ParsedHubRequest, RepoRef, repoKey } from '@dingo/hub-protocol';
 import type { DingoRequestContext } from '@dingo/contracts';
 import { ANONYMOUS, AppAbility, Principal } from './access-model';
 import { ACCESS_RULE, AccessRule, PUBLIC_ROUTE } from './access-metadata';
@@ -23,6 +23,8 @@ interface Refused {
 }
 
 interface Decision {
+  /** The Hub route, parsed once here and handed on to the controller. */
+  parsed?: ParsedHubRequest;
   checks: (Refused & {
     action: RepoCheck['action'] | AccessRule['action'];
     subject: string;
@@ -91,6 +93,7 @@ export class AccessGuard implements CanActivate {
         decision.upstreamRead !== undefined,
       ),
       principal: principalSummary(principal),
+      parsed: decision.parsed,
     };
     setRequestAccess(req, { principal, ability, audit: decision.audit }, dingo);
     return true;
@@ -101,9 +104,7 @@ export class AccessGuard implements CanActivate {
     try {
       const credential = await this.verifier.authenticate(req, res);
       if (credential.kind === 'foreign' && this.settings.upstreamTokenMode === 'service') {
-        throw new HubError(
-          401,
-          'Unauthorized',
+        throw HubError.unauthorized(
           'Invalid credentials: this mirror accepts only its own tokens (dgo_…) or admin sessions',
         );
       }
@@ -138,6 +139,7 @@ export class AccessGuard implements CanActivate {
       (c) => c.action === 'upload' || c.action === 'delete' || c.action === 'manage',
     );
     return {
+      parsed: access.parsed,
       checks,
       upstreamRead,
       audit: audited
@@ -176,14 +178,12 @@ export class AccessGuard implements CanActivate {
     const { action, what } = check;
     if (principal.kind === 'anonymous') {
       this.recordRefusal(req, principal, 401, check, 'authentication required');
-      throw new HubError(
-        401,
-        'Unauthorized',
+      throw HubError.unauthorized(
         `Authentication required to ${action} ${what}: send a DingoSpeed token (Authorization: Bearer dgo_…, or HF_TOKEN)`,
       );
     }
     this.recordRefusal(req, principal, 403, check, 'not permitted');
-    throw new HubError(403, 'Forbidden', `Forbidden: ${principal.username} may not ${action} ${what}`);
+    throw HubError.forbidden(`Forbidden: ${principal.username} may not ${action} ${what}`);
   }
 
   private recordRefusal(

@@ -18,8 +18,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*$/;
 const MAX_BEARER = 4096;
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-export const invalidCredentials = (why: string) =>
-  new HubError(401, 'Unauthorized', `Invalid credentials: ${why}`);
+export const invalidCredentials = (why: string) => HubError.unauthorized(`Invalid credentials: ${why}`);
 
 /**
  * Turns the Authorization header into a caller. Personal access tokens (`dgo_…`, also accepted as

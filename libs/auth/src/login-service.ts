@@ -46,7 +46,7 @@ export class LoginService {
         clientIp,
         detail: { username: username.slice(0, 64), reason: 'throttled' },
       });
-      throw new HubError(429, 'TooManyRequests', 'Too many failed logins; try again later');
+      throw HubError.tooManyRequests('Too many failed logins; try again later');
     }
     const user = await this.users.findOneBy({ username: username.toLowerCase() });
     const passwordOk = await verifyPassword(password, user?.passwordHash);
@@ -59,7 +59,7 @@ export class LoginService {
         clientIp,
         detail: { username: username.slice(0, 64) },
       });
-      throw new HubError(401, 'Unauthorized', 'Invalid username or password');
+      throw HubError.unauthorized('Invalid username or password');
     }
     this.failures.delete(pair);
     this.audit.write({ action: 'login', status: 200, userId: user.id, clientIp });

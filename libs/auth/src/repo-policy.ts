@@ -55,16 +55,12 @@ export class RepoPolicyBook {
     );
     const deny = rules.find((r) => r.effect === 'deny');
     if (deny) {
-      throw new HubError(
-        403,
-        'Forbidden',
+      throw HubError.forbidden(
         `Blocked by mirror policy: ${repoKey(repo)} is denied${deny.reason ? ` (${deny.reason})` : ''}`,
       );
     }
     if (rules.some((r) => r.effect === 'allow') || this.defaultEffect === 'allow') return;
-    throw new HubError(
-      403,
-      'Forbidden',
+    throw HubError.forbidden(
       `Blocked by mirror policy: ${repoKey(repo)} is not on this mirror's list of approved repos`,
     );
   }

@@ -1,8 +1,8 @@
 import {
   assertRepoSegment,
   HubError,
-  parseApiRepoPath,
-  parseResolvePath,
+  parseHubRequest,
+  ParsedHubRequest,
   RepoRef,
   RepoType,
   repoTypeFromPlural,
@@ -18,7 +18,9 @@ export interface RepoCheck {
 
 export type HubAccess =
   /** `/health` and `/metrics`: monitoring stays open (they reveal no repo content or identities). */
-  { kind: 'open' } | { kind: 'checked'; checks: RepoCheck[] };
+  | { kind: 'open' }
+  /** `parsed` is handed on to the Hub controller, so the URL is parsed once. */
+  | { kind: 'checked'; checks: RepoCheck[]; parsed: ParsedHubRequest };
 
 export const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/metrics']);
 
@@ -46,13 +48,11 @@ export function classifyHubRequest(
   if (isOpenPath(path)) return { kind: 'open' };
   rejectDotSegments(path);
   const read = READ_METHODS.has(method);
-  const checked = (...checks: RepoCheck[]): HubAccess => ({ kind: 'checked', checks });
+  const parsed = parseHubRequest(method, url);
+  const checked = (...checks: RepoCheck[]): HubAccess => ({ kind: 'checked', checks, parsed });
 
-  if (read) {
-    const resolve = parseResolvePath(url);
-    if (resolve) return checked({ action: 'read', repo: resolve.repo });
-  }
-  const api = parseApiRepoPath(url);
+  if (parsed.kind === 'resolve') return checked({ action: 'read', repo: parsed.route.repo });
+  const api = parsed.kind === 'api' ? parsed.route : undefined;
   if (api) {
     if (read || (method === 'POST' && api.action.kind === 'paths-info'))
       return checked({ action: 'read', repo: api.repo });

@@ -35,10 +35,39 @@ export class GrowingFile extends EventEmitter {
     this.emit('progress');
   }
 
+  /**
+   * Resolves once the byte at `offset` is written (or the file is complete); rejects with the
+   * writer's failure, or with FirstByteTimeoutError after `timeoutMs`.
+   */
+  whenAvailable(offset: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.failure) finish(this.failure);
+        else if (this.written > offset || this.finished) finish();
+      };
+      const timer = setTimeout(() => finish(new FirstByteTimeoutError(timeoutMs)), timeoutMs);
+      const finish = (err?: Error) => {
+        clearTimeout(timer);
+        this.off('progress', check);
+        if (err) reject(err);
+        else resolve();
+      };
+      this.on('progress', check);
+      check();
+    });
+  }
+
   /** Reads [start, end] (inclusive) of the file, waiting for the writer as needed. Opens now. */
   createReader(start: number, end: number): Readable {
     const fd = openSync(this.path, 'r');
     return new TailReader(this, fd, start, end);
+  }
+}
+
+export class FirstByteTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no bytes arrived from upstream within ${timeoutMs} ms`);
+    this.name = 'FirstByteTimeoutError';
   }
 }
 

@@ -57,8 +57,22 @@ export const configSchema = z
     mode: z.enum(['embedded', 'distributed']).default('embedded'),
     host: z.string().min(1).default('0.0.0.0'),
     port: z.coerce.number().int().min(0).max(65535).default(8090),
-    /** Public URL clients use to reach the mirror; used to rewrite upstream `Link` headers. Derived from Host when unset. */
+    /**
+     * Public URL clients use to reach the mirror; upstream `Link`/`Location` URLs are rewritten onto
+     * it. When unset, the request's Host is used if it is one the mirror serves (see allowedHosts).
+     */
     publicUrl: z.url().optional(),
+    /**
+     * Host names (with or without port) the mirror answers to besides its own addresses, for
+     * building links when publicUrl is unset; a Host not listed is never reflected into a link.
+     */
+    allowedHosts: z.array(z.string().min(1)).default([]),
+    /**
+     * Internal (loopback, private, link-local) addresses the mirror may fetch from besides its
+     * configured upstreams: `false` (none; redirects to them are refused), `true` (any), or a list of
+     * origins (e.g. an internal CDN).
+     */
+    upstreamAllowPrivate: z.union([z.boolean(), z.array(z.url({ protocol: /^https?$/ }))]).default(false),
     upstreams: upstreamList.default(['https://huggingface.co']),
     dataDir: z.string().min(1).default('./data'),
     chunkSizeBytes: z.coerce
@@ -78,9 +92,25 @@ export const configSchema = z
     /** While upstream is unreachable, trust older positive verdicts for this long. */
     offlineVerdictGraceSeconds: z.coerce.number().int().min(0).default(86_400),
     upstreamTimeoutMs: z.coerce.number().int().min(100).default(30_000),
+    /** On shutdown, how long downloads in flight may take to finish before their connections are closed. */
+    shutdownGraceSeconds: z.coerce.number().min(0).default(10),
     upstreamRetries: z.coerce.number().int().min(0).max(20).default(4),
     /** Hash every whole chunk read from the store and refuse to serve one that changed on disk. */
     verifyChunksOnRead: z.coerce.boolean().default(true),
+    /** Below this much free space in the data directory, nothing new is cached (507). */
+    minFreeBytes: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(256 * MiB),
+    /** Background re-check of stored chunks against their block digests, bytes/s (0 = off). */
+    scrubBytesPerSec: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(16 * MiB),
+    /** Rest between two scrub passes. */
+    scrubPauseSeconds: z.coerce.number().int().min(0).default(3600),
     /** Memory LRU of whole chunks in front of the chunk store, in bytes (0 = off; the edge turns it on). */
     memoryCacheBytes: z.coerce.number().int().min(0).default(0),
     database: z

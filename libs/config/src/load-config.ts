@@ -11,11 +11,13 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_PORT: (c, v) => (c.port = v),
   PORT: (c, v) => (c.port ??= v),
   DINGO_PUBLIC_URL: (c, v) => (c.publicUrl = v),
-  DINGO_UPSTREAMS: (c, v) =>
-    (c.upstreams = v
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)),
+  DINGO_ALLOWED_HOSTS: (c, v) => (c.allowedHosts = list(v)),
+  DINGO_UPSTREAM_ALLOW_PRIVATE: (c, v) =>
+    (c.upstreamAllowPrivate = v === 'true' ? true : v === 'false' ? false : list(v)),
+  DINGO_MIN_FREE_SPACE: (c, v) => (c.minFreeBytes = parseSize(v, 'DINGO_MIN_FREE_SPACE')),
+  DINGO_SCRUB_RATE: (c, v) => (c.scrubBytesPerSec = parseSize(v, 'DINGO_SCRUB_RATE')),
+  DINGO_SCRUB_PAUSE_SECONDS: (c, v) => (c.scrubPauseSeconds = v),
+  DINGO_UPSTREAMS: (c, v) => (c.upstreams = list(v)),
   DINGO_DATA_DIR: (c, v) => (c.dataDir = v),
   DINGO_CHUNK_SIZE: (c, v) => (c.chunkSizeBytes = parseSize(v, 'DINGO_CHUNK_SIZE')),
   DINGO_READ_AHEAD_CHUNKS: (c, v) => (c.readAheadChunks = v),
@@ -23,6 +25,7 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_REVISION_TTL_SECONDS: (c, v) => (c.revisionTtlSeconds = v),
   DINGO_AUTH_VERDICT_TTL_SECONDS: (c, v) => (c.authVerdictTtlSeconds = v),
   DINGO_UPSTREAM_TIMEOUT_MS: (c, v) => (c.upstreamTimeoutMs = v),
+  DINGO_SHUTDOWN_GRACE_SECONDS: (c, v) => (c.shutdownGraceSeconds = v),
   DINGO_VERIFY_CHUNKS_ON_READ: (c, v) =>
     (c.verifyChunksOnRead = !['0', 'false', 'no'].includes(v.toLowerCase())),
   DINGO_DB_TYPE: (c, v) => (c.database = { ...(c.database as object), type: v }),
@@ -45,6 +48,13 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_ADMIN_USER: (c, v) => (authOf(c).adminUser = v),
   DINGO_ADMIN_PASSWORD: (c, v) => (authOf(c).adminPassword = v),
 };
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
 
 /** The `auth` section of a config input, created (as a copy) when env vars set its keys. */
 function authOf(c: Record<string, unknown>): Record<string, unknown> {

@@ -2,8 +2,11 @@ import { DynamicModule, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { Mirror } from '@dingo/mirror';
 import { ServiceHealthModule } from '@dingo/ops';
+import { ConnectionDrain } from './connection-drain';
+import { FileResponder } from './file-responder';
 import { HubController } from './hub.controller';
 import { HubMetrics } from './hub-metrics';
+import { PublicBase } from './public-base';
 
 /** Closes the mirror (upstream sockets, database) when Nest shuts down. */
 class MirrorLifecycle implements OnApplicationShutdown {
@@ -24,6 +27,9 @@ class HubRoutesModule {
         { provide: Mirror, useFactory: mirror },
         { provide: MirrorLifecycle, useFactory: (m: Mirror) => new MirrorLifecycle(m), inject: [Mirror] },
         { provide: HubMetrics, useFactory: (m: Mirror) => new HubMetrics(m, registry), inject: [Mirror] },
+        { provide: PublicBase, useFactory: (m: Mirror) => new PublicBase(m.config), inject: [Mirror] },
+        FileResponder,
+        ConnectionDrain,
       ],
       exports: [Mirror],
     };
@@ -47,11 +53,7 @@ export class HubApiModule {
       imports: [
         ServiceHealthModule.forChecks(async () => {
           const m = await mirrorOnce();
-          return {
-            metadata: () => m.adapters.meta.ping(),
-            chunkStore: () => m.adapters.store.ping(),
-            upstream: async () => ({ offline: m.router.offline, origins: m.router.health() }),
-          };
+          return { ...m.healthChecks(), upstream: async () => m.upstreamHealth() };
         }, registry),
         HubRoutesModule.forMirror(mirrorOnce, registry),
       ],

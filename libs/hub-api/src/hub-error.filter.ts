@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Request, Response } from 'express';
 import { HubError } from '@dingo/hub-protocol';
 import { MetadataUnavailableError } from '@dingo/metadata-store';
-import { UpstreamUnreachableError } from '@dingo/upstream';
+import { mirrorErrorAsHubError } from '@dingo/mirror';
 
 /** The one place errors become responses, always in the Hub's wire format. */
 @Catch()
@@ -30,7 +30,8 @@ export class HubErrorFilter implements ExceptionFilter {
 }
 
 export function toHubError(exception: unknown): HubError {
-  if (exception instanceof HubError) return exception;
+  const fromMirror = mirrorErrorAsHubError(exception);
+  if (fromMirror) return fromMirror;
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse();
@@ -61,8 +62,8 @@ export function toHubError(exception: unknown): HubError {
     const code = status === 413 ? 'PayloadTooLarge' : 'BadRequest';
     return new HubError(status, code, (exception as Error).message);
   }
-  if (exception instanceof MetadataUnavailableError || exception instanceof UpstreamUnreachableError) {
-    return new HubError(503, 'ServiceUnavailable', (exception as Error).message);
+  if (exception instanceof MetadataUnavailableError) {
+    return HubError.serviceUnavailable((exception as Error).message);
   }
-  return new HubError(500, 'InternalError', 'Internal error');
+  return HubError.internal();
 }

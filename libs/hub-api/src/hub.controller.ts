@@ -1,98 +1,56 @@
-import { Controller, Get, Head, Inject, Logger, Optional, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Head, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { HubError, parseApiRepoPath, parseResolvePath } from '@dingo/hub-protocol';
+import { dingoContext, upstreamAuthorizationOf } from '@dingo/contracts';
+import { HubError, parseHubRequest, ParsedHubRequest } from '@dingo/hub-protocol';
 import { Mirror } from '@dingo/mirror';
-import { HubMetrics } from './hub-metrics';
-import { AUDIT_SINK, AuditSink, dingoContext, upstreamAuthorizationOf } from '@dingo/contracts';
+import { FileResponder } from './file-responder';
+import { PublicBase } from './public-base';
 
 /** The Hub-compatible surface: resolve (files) and the API; parses, delegates, answers. */
 @Controller()
 export class HubController {
-  private readonly log = new Logger(HubController.name);
   constructor(
     @Inject(Mirror) private readonly mirror: Mirror,
-    @Inject(HubMetrics) private readonly metrics: HubMetrics,
-    @Optional() @Inject(AUDIT_SINK) private readonly audit?: AuditSink,
+    @Inject(FileResponder) private readonly files: FileResponder,
+    @Inject(PublicBase) private readonly publicBase: PublicBase,
   ) {}
 
   @Head('{*path}')
-  async head(@Req() req: Request, @Res() res: Response): Promise<void> {
+  head(@Req() req: Request, @Res() res: Response): Promise<void> {
     return this.get(req, res);
   }
 
   @Get('{*path}')
   async get(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const resolve = parseResolvePath(req.originalUrl);
-    if (resolve) return this.resolve(req, res, resolve);
-    return this.api(req, res);
+    const parsed = parsedRequest(req);
+    if (parsed.kind === 'resolve') return this.files.serve(req, res, parsed.route);
+    return this.api(req, res, parsed);
   }
 
   @Post('{*path}')
-  async post(@Req() req: Request, @Res() res: Response): Promise<void> {
-    return this.api(req, res);
+  post(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.api(req, res, parsedRequest(req));
   }
 
-  private async resolve(
-    req: Request,
-    res: Response,
-    route: NonNullable<ReturnType<typeof parseResolvePath>>,
-  ) {
-    const head = req.method === 'HEAD';
-    const answer = await this.mirror.resolve.resolve(route, {
-      authorization: upstreamAuthorizationOf(req),
-      range: req.headers.range,
-      head,
-    });
-    res.writeHead(answer.status, answer.headers);
-    if (!answer.writeBody) {
-      res.end();
-      return;
-    }
-    let aborted = false;
-    try {
-      await answer.writeBody(res);
-      res.end();
-    } catch (err) {
-      // Headers are gone: all we can do is cut the connection so the client sees a short body.
-      aborted = true;
-      if (!res.destroyed)
-        this.log.warn(`${req.method} ${req.originalUrl} cut short: ${(err as Error).message}`);
-      res.destroy(err as Error);
-    }
-    const bytes = aborted ? 0 : Number(answer.headers['Content-Length']);
-    this.metrics.servedBytes.inc(bytes);
-    const who = dingoContext(req)?.principal;
-    this.audit?.record({
-      action: 'download',
-      repoType: route.repo.type,
-      repoId: route.repo.id,
-      revision: route.revision,
-      commit: answer.file.commit,
-      path: route.path,
-      bytes,
-      status: answer.status,
-      clientIp: req.ip ?? '',
-      userId: who?.userId,
-      tokenId: who?.tokenId,
-      aborted,
-    });
-  }
-
-  private async api(req: Request, res: Response) {
-    const route = parseApiRepoPath(req.originalUrl);
-    if (!req.originalUrl.startsWith('/api/')) throw HubError.notFound(`Not Found: ${req.path.slice(0, 200)}`);
-    const answer = await this.mirror.api.handle({
+  private async api(req: Request, res: Response, parsed: ParsedHubRequest): Promise<void> {
+    if (parsed.kind === 'other') throw HubError.notFound(`Not Found: ${req.path.slice(0, 200)}`);
+    const answer = await this.mirror.callApi({
       method: req.method === 'POST' ? 'POST' : 'GET',
       url: req.originalUrl,
-      route,
+      route: parsed.kind === 'api' ? parsed.route : undefined,
       authorization: upstreamAuthorizationOf(req),
       body: req.method === 'POST' ? (req as Request & { rawBody?: Buffer }).rawBody : undefined,
       contentType: req.headers['content-type'],
-      publicBase: this.mirror.config.publicUrl?.replace(/\/+$/, '') ?? `${req.protocol}://${req.get('host')}`,
+      publicBase: this.publicBase.for(req),
     });
     res.status(answer.status);
     for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);
     res.setHeader('Content-Length', answer.body.length);
     res.end(req.method === 'HEAD' ? undefined : answer.body);
   }
+}
+
+/** The route the access guard parsed, or parsed here (a deployment without the access layer: the edge). */
+function parsedRequest(req: Request): ParsedHubRequest {
+  return dingoContext(req)?.parsed ?? parseHubRequest(req.method, req.originalUrl);
 }

@@ -14,7 +14,10 @@ export type HubErrorCode =
   | 'Forbidden'
   | 'Unauthorized'
   | 'UpstreamUnavailable'
+  | 'BadGateway'
+  | 'GatewayTimeout'
   | 'ServiceUnavailable'
+  | 'InsufficientStorage'
   | 'IntegrityError'
   | 'NotFound'
   | 'InternalError';
@@ -40,8 +43,9 @@ export class HubError extends Error {
   static revisionNotFound(revision: string): HubError {
     return new HubError(404, 'RevisionNotFound', `Invalid rev id: ${revision}`);
   }
-  static entryNotFound(): HubError {
-    return new HubError(404, 'EntryNotFound', 'Entry not found');
+  /** With the commit it was looked up at, so clients can cache the absence (huggingface_hub's `.no_exist`). */
+  static entryNotFound(commit?: string): HubError {
+    return new HubError(404, 'EntryNotFound', 'Entry not found', commit ? { 'X-Repo-Commit': commit } : {});
   }
   static badRequest(message: string): HubError {
     return new HubError(400, 'BadRequest', message);
@@ -60,6 +64,46 @@ export class HubError extends Error {
   }
   static notFound(message = 'Not Found'): HubError {
     return new HubError(404, 'NotFound', message);
+  }
+  static unauthorized(message: string): HubError {
+    return new HubError(401, 'Unauthorized', message);
+  }
+  static forbidden(message: string): HubError {
+    return new HubError(403, 'Forbidden', message);
+  }
+  static conflict(message: string): HubError {
+    return new HubError(409, 'Conflict', message);
+  }
+  static tooManyRequests(message: string): HubError {
+    return new HubError(429, 'TooManyRequests', message);
+  }
+  static internal(): HubError {
+    return new HubError(500, 'InternalError', 'Internal error');
+  }
+  /** Upstream answered, but not in a way the mirror can use or trust (bad headers, refused redirect, wrong bytes). */
+  static badGateway(message: string): HubError {
+    return new HubError(502, 'BadGateway', message);
+  }
+  static gatewayTimeout(message: string): HubError {
+    return new HubError(504, 'GatewayTimeout', message);
+  }
+  static serviceUnavailable(message: string): HubError {
+    return new HubError(503, 'ServiceUnavailable', message);
+  }
+  /** Upstream is down and the caller's right to a gated/private repo cannot be checked. */
+  static accessUncheckable(repoId: string, why: string): HubError {
+    return new HubError(
+      503,
+      'UpstreamUnavailable',
+      `Cannot check access to ${repoId} while the upstream hub is unreachable (${why})`,
+    );
+  }
+  static insufficientStorage(message: string): HubError {
+    return new HubError(507, 'InsufficientStorage', message);
+  }
+  /** Bytes did not match their hash; the transfer is cut so a client never holds a wrong file. */
+  static integrity(message: string): HubError {
+    return new HubError(502, 'IntegrityError', message);
   }
 
   /** Headers and body in the Hub's wire format. */

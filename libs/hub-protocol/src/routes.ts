@@ -126,3 +126,17 @@ export function encodeRevision(revision: string): string {
 export function encodeFilePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
+
+/** A Hub-surface request as parsed from its method and URL. */
+export type ParsedHubRequest =
+  { kind: 'resolve'; route: ResolveRoute } | { kind: 'api'; route?: ApiRoute } | { kind: 'other' };
+
+/** Resolve (GET/HEAD), API (repo-scoped `route`, or another `/api/…` path), or neither. */
+export function parseHubRequest(method: string, url: string): ParsedHubRequest {
+  if (method === 'GET' || method === 'HEAD') {
+    const route = parseResolvePath(url);
+    if (route) return { kind: 'resolve', route };
+  }
+  if (!url.startsWith('/api/')) return { kind: 'other' };
+  return { kind: 'api', route: parseApiRepoPath(url) };
+}

@@ -4,8 +4,9 @@ import { DataSource, DataSourceOptions, MixedList } from 'typeorm';
 import { DingoConfig } from '@dingo/config';
 import { METADATA_ENTITIES } from './entities';
 import { InitialCacheSchema1764100000000 } from './migrations/1764100000000-initial-cache-schema';
+import { BlockDigestsAndManifests1765400000000 } from './migrations/1765400000000-block-digests-and-manifests';
 
-export const METADATA_MIGRATIONS = [InitialCacheSchema1764100000000];
+export const METADATA_MIGRATIONS = [InitialCacheSchema1764100000000, BlockDigestsAndManifests1765400000000];
 
 export interface DataSourceExtras {
   // Other libs (auth, audit) register their entities and migrations here.

@@ -48,7 +48,20 @@ export class ChunkEntity {
   @PrimaryColumn({ type: 'varchar', length: 80 }) blobKey!: string;
   @PrimaryColumn({ type: 'int' }) index!: number;
   @Column({ type: 'int' }) size!: number;
-  @Column({ type: 'varchar', length: 64 }) sha256!: string;
+  @Column({ type: 'int' }) blockSize!: number;
+  @Column({ type: 'text', nullable: true }) blockDigests!: string | null;
+}
+
+@Entity('manifests')
+export class ManifestEntity {
+  /** sha1 of `type/id@commit`. */
+  @PrimaryColumn({ type: 'varchar', length: 40 }) key!: string;
+  @Column({ type: 'varchar', length: 16 }) repoType!: string;
+  @Column({ type: 'varchar', length: 200 }) repoId!: string;
+  @Column({ type: 'varchar', length: 40 }) commit!: string;
+  /** JSON of the entries. */
+  @Column({ type: 'blob' }) entries!: Buffer;
+  @Column({ type: 'bigint', transformer: bigintAsNumber }) fetchedAt!: number;
 }
 
 @Entity('repos')
@@ -78,4 +91,5 @@ export const METADATA_ENTITIES = [
   ChunkEntity,
   RepoEntity,
   ApiCacheEntity,
+  ManifestEntity,
 ];

@@ -108,21 +108,79 @@ export function metadataPortContract(name: string, fixture: MetadataPortFixture)
       await expect(store.setBlobState('sha256-missing', 'corrupt')).resolves.toBeUndefined();
     });
 
-    it('lists chunks in index order, upserts and deletes them', async () => {
+    it('gets, counts, lists, scans, upserts and deletes chunks with their block digests', async () => {
       const blobKey = `sha256-${'2'.repeat(64)}`;
-      await store.putChunk({ blobKey, index: 1, size: 4, sha256: 'e'.repeat(64) });
-      await store.putChunk({ blobKey, index: 0, size: 4, sha256: 'f'.repeat(64) });
-      await store.putChunk({ blobKey, index: 10, size: 2, sha256: '0'.repeat(64) });
-      await store.putChunk({ blobKey, index: 1, size: 3, sha256: '9'.repeat(64) });
+      const other = `sha256-${'3'.repeat(64)}`;
+      const chunk = (index: number, size: number, digests: string) => ({
+        blobKey,
+        index,
+        size,
+        blockSize: 1_048_576,
+        blockDigests: digests,
+      });
+      await store.putChunk(chunk(1, 4, 'e'.repeat(16)));
+      await store.putChunk(chunk(0, 4, 'f'.repeat(32)));
+      await store.putChunk(chunk(10, 2, '0'.repeat(16)));
+      await store.putChunk(chunk(1, 3, '9'.repeat(16)));
+      await store.putChunk({ blobKey: other, index: 0, size: 7, blockSize: 0, blockDigests: '' });
       expect(await store.listChunks(blobKey)).toEqual([
-        { blobKey, index: 0, size: 4, sha256: 'f'.repeat(64) },
-        { blobKey, index: 1, size: 3, sha256: '9'.repeat(64) },
-        { blobKey, index: 10, size: 2, sha256: '0'.repeat(64) },
+        chunk(0, 4, 'f'.repeat(32)),
+        chunk(1, 3, '9'.repeat(16)),
+        chunk(10, 2, '0'.repeat(16)),
       ]);
+      expect(await store.getChunk(blobKey, 10)).toEqual(chunk(10, 2, '0'.repeat(16)));
+      expect(await store.getChunk(blobKey, 2)).toBeUndefined();
+      expect(await store.getChunk(other, 0)).toEqual({
+        blobKey: other,
+        index: 0,
+        size: 7,
+        blockSize: 0,
+        blockDigests: '',
+      });
+      expect(await store.countChunks(blobKey)).toBe(3);
+      const firstTwo = await store.scanChunks(undefined, 2);
+      expect(firstTwo.map((c) => [c.blobKey, c.index])).toEqual([
+        [blobKey, 0],
+        [blobKey, 1],
+      ]);
+      const rest = await store.scanChunks({ blobKey, index: 1 }, 10);
+      expect(rest.map((c) => [c.blobKey, c.index])).toEqual([
+        [blobKey, 10],
+        [other, 0],
+      ]);
+      expect(await store.scanChunks({ blobKey: other, index: 0 }, 10)).toEqual([]);
       await store.deleteChunk(blobKey, 0);
       await store.deleteChunk(blobKey, 0);
       expect((await store.listChunks(blobKey)).map((c) => c.index)).toEqual([1, 10]);
+      expect(await store.countChunks(blobKey)).toBe(2);
       expect(await store.listChunks('sha256-none')).toEqual([]);
+      expect(await store.countChunks('sha256-none')).toBe(0);
+    });
+
+    it('keeps commit manifests, LFS entries and non-ASCII paths included', async () => {
+      const record = {
+        repoType: 'model' as const,
+        repoId: 'o/m',
+        commit: 'b'.repeat(40),
+        entries: [
+          { path: 'config.json', size: 12, blobId: 'c'.repeat(40) },
+          {
+            path: 'w/日本語.safetensors',
+            size: 5_000_000_000,
+            blobId: 'd'.repeat(40),
+            lfs: { sha256: 'e'.repeat(64), size: 5_000_000_000, pointerSize: 134 },
+          },
+        ],
+        fetchedAt: 5,
+      };
+      await store.putManifest(record);
+      expect(await store.getManifest('model', 'o/m', 'b'.repeat(40))).toEqual(record);
+      expect(await store.getManifest('dataset', 'o/m', 'b'.repeat(40))).toBeUndefined();
+      await store.putManifest({ ...record, entries: [], fetchedAt: 6 });
+      expect(await store.getManifest('model', 'o/m', 'b'.repeat(40))).toMatchObject({
+        entries: [],
+        fetchedAt: 6,
+      });
     });
 
     it('upserts repo visibility', async () => {

@@ -39,7 +39,28 @@ export interface ChunkRecord {
   blobKey: string;
   index: number;
   size: number;
-  sha256: string;
+  /** Bytes per checksummed block (the last block of a chunk may be shorter); 0 when unknown. */
+  blockSize: number;
+  /** xxh64 of each block, 16 hex digits per block, in order; '' when unknown (chunks from before block checksums). */
+  blockDigests: string;
+}
+
+/** One file of a commit, as the Hub's info answer (`?blobs=true`) lists it. */
+export interface ManifestEntry {
+  path: string;
+  size: number;
+  /** Git blob id (for LFS files, of the pointer file). */
+  blobId: string;
+  lfs?: { sha256: string; size: number; pointerSize: number };
+}
+
+/** Every file of one commit: lets the mirror answer "no such file" and paths-info without upstream. */
+export interface CommitManifestRecord {
+  repoType: RepoType;
+  repoId: string;
+  commit: string;
+  entries: ManifestEntry[];
+  fetchedAt: number;
 }
 
 export type RepoVisibility = 'public' | 'gated' | 'private' | 'unknown';
@@ -72,11 +93,19 @@ export interface MetadataPort {
   getBlob(key: string): Promise<BlobRecord | undefined>;
   putBlob(record: BlobRecord): Promise<void>;
   setBlobState(key: string, state: BlobState): Promise<void>;
+  /** One chunk's record: the read path asks for exactly the chunk it serves. */
+  getChunk(blobKey: string, index: number): Promise<ChunkRecord | undefined>;
+  countChunks(blobKey: string): Promise<number>;
+  /** All recorded chunks of a blob, in index order (prefetch: which ones are missing). */
   listChunks(blobKey: string): Promise<ChunkRecord[]>;
+  /** Chunk records in (blobKey, index) order after `after`, for background scans (the scrub). */
+  scanChunks(after: { blobKey: string; index: number } | undefined, limit: number): Promise<ChunkRecord[]>;
   putChunk(record: ChunkRecord): Promise<void>;
   deleteChunk(blobKey: string, index: number): Promise<void>;
   getRepo(key: string): Promise<RepoRecord | undefined>;
   putRepo(record: RepoRecord): Promise<void>;
+  getManifest(repoType: RepoType, repoId: string, commit: string): Promise<CommitManifestRecord | undefined>;
+  putManifest(record: CommitManifestRecord): Promise<void>;
   getApiCache(key: string): Promise<ApiCacheRecord | undefined>;
   putApiCache(record: ApiCacheRecord): Promise<void>;
   ping(): Promise<void>;

@@ -1,12 +1,21 @@
 import { createHash } from 'node:crypto';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, MoreThan, Repository } from 'typeorm';
 import { RepoType } from '@dingo/hub-protocol';
-import { ApiCacheEntity, BlobEntity, ChunkEntity, FileEntity, RepoEntity, RevisionEntity } from './entities';
+import {
+  ApiCacheEntity,
+  BlobEntity,
+  ChunkEntity,
+  FileEntity,
+  ManifestEntity,
+  RepoEntity,
+  RevisionEntity,
+} from './entities';
 import {
   ApiCacheRecord,
   BlobRecord,
   BlobState,
   ChunkRecord,
+  CommitManifestRecord,
   FileRecord,
   MetadataPort,
   RepoRecord,
@@ -23,6 +32,7 @@ export class TypeOrmMetadataStore implements MetadataPort {
   private readonly chunks: Repository<ChunkEntity>;
   private readonly repos: Repository<RepoEntity>;
   private readonly apiCache: Repository<ApiCacheEntity>;
+  private readonly manifests: Repository<ManifestEntity>;
 
   constructor(private readonly ds: DataSource) {
     this.revisions = ds.getRepository(RevisionEntity);
@@ -31,6 +41,7 @@ export class TypeOrmMetadataStore implements MetadataPort {
     this.chunks = ds.getRepository(ChunkEntity);
     this.repos = ds.getRepository(RepoEntity);
     this.apiCache = ds.getRepository(ApiCacheEntity);
+    this.manifests = ds.getRepository(ManifestEntity);
   }
 
   async getRevision(
@@ -77,8 +88,31 @@ export class TypeOrmMetadataStore implements MetadataPort {
     await this.blobs.update({ key }, { state, lastAccessAt: Date.now() });
   }
 
+  async getChunk(blobKey: string, index: number): Promise<ChunkRecord | undefined> {
+    const row = await this.chunks.findOneBy({ blobKey, index });
+    return row ? chunkRecord(row) : undefined;
+  }
+
+  async countChunks(blobKey: string): Promise<number> {
+    return this.chunks.countBy({ blobKey });
+  }
+
   async listChunks(blobKey: string): Promise<ChunkRecord[]> {
-    return this.chunks.find({ where: { blobKey }, order: { index: 'ASC' } });
+    return (await this.chunks.find({ where: { blobKey }, order: { index: 'ASC' } })).map(chunkRecord);
+  }
+
+  async scanChunks(
+    after: { blobKey: string; index: number } | undefined,
+    limit: number,
+  ): Promise<ChunkRecord[]> {
+    const rows = await this.chunks.find({
+      where: after
+        ? [{ blobKey: after.blobKey, index: MoreThan(after.index) }, { blobKey: MoreThan(after.blobKey) }]
+        : {},
+      order: { blobKey: 'ASC', index: 'ASC' },
+      take: limit,
+    });
+    return rows.map(chunkRecord);
   }
 
   async putChunk(r: ChunkRecord): Promise<void> {
@@ -96,6 +130,36 @@ export class TypeOrmMetadataStore implements MetadataPort {
 
   async putRepo(r: RepoRecord): Promise<void> {
     await this.repos.upsert(r, ['key']);
+  }
+
+  async getManifest(
+    repoType: RepoType,
+    repoId: string,
+    commit: string,
+  ): Promise<CommitManifestRecord | undefined> {
+    const row = await this.manifests.findOneBy({ key: sha1(`${repoType}/${repoId}@${commit}`) });
+    if (!row) return undefined;
+    return {
+      repoType: row.repoType as RepoType,
+      repoId: row.repoId,
+      commit: row.commit,
+      entries: JSON.parse(Buffer.from(row.entries).toString('utf8')),
+      fetchedAt: row.fetchedAt,
+    };
+  }
+
+  async putManifest(r: CommitManifestRecord): Promise<void> {
+    await this.manifests.upsert(
+      {
+        key: sha1(`${r.repoType}/${r.repoId}@${r.commit}`),
+        repoType: r.repoType,
+        repoId: r.repoId,
+        commit: r.commit,
+        entries: Buffer.from(JSON.stringify(r.entries), 'utf8'),
+        fetchedAt: r.fetchedAt,
+      },
+      ['key'],
+    );
   }
 
   async getApiCache(key: string): Promise<ApiCacheRecord | undefined> {
@@ -116,4 +180,8 @@ export class TypeOrmMetadataStore implements MetadataPort {
   async ping(): Promise<void> {
     await this.ds.query('SELECT 1');
   }
+}
+
+function chunkRecord(row: ChunkEntity): ChunkRecord {
+  return { ...row, blockDigests: row.blockDigests ?? '' };
 }

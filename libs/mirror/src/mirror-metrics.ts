@@ -4,7 +4,6 @@ import { Mirror } from './mirror';
 /** Upstream-side metrics of a mirror process (gateway, edge or sync-worker), read at scrape time. */
 export function registerMirrorMetrics(mirror: Mirror, registry: Registry): void {
   const registers = [registry];
-  const { puller, verifier, router } = mirror;
   const sampled = (name: string, help: string, read: () => number) =>
     new Gauge({
       name,
@@ -14,21 +13,40 @@ export function registerMirrorMetrics(mirror: Mirror, registry: Registry): void 
         this.set(read());
       },
     });
-  sampled('dingo_upstream_bytes_total', 'File bytes pulled from upstream', () => puller.stats.upstreamBytes);
+  sampled(
+    'dingo_upstream_bytes_total',
+    'File bytes pulled from upstream',
+    () => mirror.stats().upstreamBytes,
+  );
   sampled(
     'dingo_chunks_pulled_total',
     'Chunks pulled from upstream and stored',
-    () => puller.stats.chunksPulled,
+    () => mirror.stats().chunksPulled,
   );
   sampled(
     'dingo_pull_retries_total',
     'Upstream chunk transfers resumed after a failure',
-    () => puller.stats.retries,
+    () => mirror.stats().pullRetries,
   );
   sampled(
     'dingo_blob_verification_failures_total',
     'Blobs whose bytes did not match their hash (purged)',
-    () => verifier.failures,
+    () => mirror.stats().verificationFailures,
+  );
+  sampled(
+    'dingo_scrub_chunks_checked_total',
+    'Stored chunks re-checked by the background scrub',
+    () => mirror.stats().scrub.chunksChecked,
+  );
+  sampled(
+    'dingo_scrub_failures_total',
+    'Stored chunks the scrub found rotted or missing (dropped)',
+    () => mirror.stats().scrub.failures,
+  );
+  sampled(
+    'dingo_scrub_passes_total',
+    'Completed scrub passes over every stored chunk',
+    () => mirror.stats().scrub.passes,
   );
   new Gauge({
     name: 'dingo_upstream_up',
@@ -36,7 +54,7 @@ export function registerMirrorMetrics(mirror: Mirror, registry: Registry): void 
     labelNames: ['origin'],
     registers,
     collect() {
-      for (const h of router.health()) this.set({ origin: h.origin }, h.up ? 1 : 0);
+      for (const h of mirror.upstreamHealth().origins) this.set({ origin: h.origin }, h.up ? 1 : 0);
     },
   });
 }

@@ -1,108 +1,183 @@
 import { join } from 'node:path';
-import { Logger } from '@nestjs/common';
 import { DingoConfig } from '@dingo/config';
-import { ChunkStore } from '@dingo/chunk-store';
-import { JobQueue } from '@dingo/jobs';
-import { MetadataPort } from '@dingo/metadata-store';
-import { UpstreamHttp, UpstreamRouter } from '@dingo/upstream';
 import { RateLimiter } from '@dingo/concurrency';
-import type { DataSource } from 'typeorm';
-import { AccessVerdicts } from './access-verdicts';
-import { ApiProxy } from './api-proxy';
-import { BlobReader, ReadAheadJob, readAheadWorker } from './blob-reader';
-import { BlobVerifier } from './blob-verifier';
-import { ChunkLock, ChunkPuller } from './chunk-puller';
-import { FileLocator } from './file-locator';
-import { ResolveService } from './resolve-service';
-import { PullFileJob, PullSnapshotJob, RepoSync } from './repo-sync';
-import { UpstreamFileReader } from './upstream-file-reader';
+import { RepoRef, ResolveRoute } from '@dingo/hub-protocol';
+import { JobHandler, PRIORITY } from '@dingo/jobs';
+import { UpstreamAddressPolicy, UpstreamHttp, UpstreamRouter } from '@dingo/upstream';
+import { CachedRepoAccess } from './access/cached-repo-access';
+import { ApiAnswer, ApiProxy, ApiRequest } from './api/api-proxy';
+import { LocalApiAnswers } from './api/local-api-answers';
+import { BlobLedger } from './blobs/blob-ledger';
+import { BlobScrubber } from './blobs/blob-scrubber';
+import { BlobVerifier } from './blobs/blob-verifier';
+import { FileDownload, FileDownloads } from './download/file-downloads';
+import { CommitManifests } from './files/commit-manifests';
+import { FileLocator } from './files/file-locator';
+import { RevisionCache } from './files/revision-cache';
+import { MirrorAdapters } from './mirror-adapters';
+import { ChunkPuller } from './pull/chunk-puller';
+import { PullChunkJob, pullChunkHandler } from './pull/pull-chunk-job';
+import { StagingArea } from './pull/staging-area';
+import { UpstreamFileReader } from './pull/upstream-file-reader';
+import { BlobReader } from './read/blob-reader';
+import { PullFileJob, PullSnapshotJob, RepoSync } from './sync/repo-sync';
 
-/** The adapters a deployment chooses: embedded (SQLite, disk, in-process) or distributed. */
-export interface MirrorAdapters {
-  meta: MetadataPort;
-  store: ChunkStore;
-  readAhead: JobQueue<ReadAheadJob>;
-  /** Prefetch queues: whole files, and whole repo revisions. */
-  pullFile: JobQueue<PullFileJob>;
-  pullSnapshot: JobQueue<PullSnapshotJob>;
-  /** Cluster-wide chunk lock (distributed mode). */
-  lock?: ChunkLock;
-  /** Whether this process works the pull queues (false on a distributed gateway: the sync-worker does). */
-  processJobs?: boolean;
-  /** The TypeORM data source, where this process has one (access tables live there too). */
-  dataSource?: DataSource;
-  /** Releases what the adapters hold (connections, files). */
-  close?: () => Promise<void>;
+/** What the process that works the pull queues registers (the embedded gateway, or a sync-worker). */
+export interface MirrorJobHandlers {
+  pullChunk: JobHandler<PullChunkJob>;
+  pullFile: JobHandler<PullFileJob>;
+  pullSnapshot: JobHandler<PullSnapshotJob>;
 }
 
-/** Every service of the mirror, wired once from config and adapters. */
+export interface MirrorStats {
+  upstreamBytes: number;
+  chunksPulled: number;
+  pullRetries: number;
+  pullsInFlight: number;
+  verificationFailures: number;
+  scrub: BlobScrubber['stats'];
+  origins: ReturnType<UpstreamRouter['health']>;
+  offline: boolean;
+}
+
+/**
+ * The mirror as the Hub surface, the admin API and the apps see it: one façade over the services
+ * that locate files, pull and verify their chunks, stream them, and answer the Hub API. It is
+ * built from adapters chosen by the app (embedded or distributed) and wires nothing else: the app
+ * that works the pull queues registers `jobs` on them.
+ */
 export class Mirror {
-  private readonly log = new Logger(Mirror.name);
-  readonly http: UpstreamHttp;
-  readonly router: UpstreamRouter;
-  readonly access: AccessVerdicts;
-  readonly locator: FileLocator;
-  readonly puller: ChunkPuller;
-  readonly verifier: BlobVerifier;
-  readonly reader: BlobReader;
-  readonly resolve: ResolveService;
-  readonly api: ApiProxy;
-  readonly sync: RepoSync;
+  readonly jobs: MirrorJobHandlers;
+  private readonly http: UpstreamHttp;
+  private readonly router: UpstreamRouter;
+  private readonly access: CachedRepoAccess;
+  private readonly ledger: BlobLedger;
+  private readonly staging: StagingArea;
+  private readonly puller: ChunkPuller;
+  private readonly verifier: BlobVerifier;
+  private readonly scrubber: BlobScrubber;
+  private readonly downloads: FileDownloads;
+  private readonly api: ApiProxy;
+  private readonly sync: RepoSync;
 
   constructor(
     readonly config: DingoConfig,
-    readonly adapters: MirrorAdapters,
+    private readonly adapters: MirrorAdapters,
   ) {
-    const { meta, store, readAhead } = adapters;
-    this.http = new UpstreamHttp(config.upstreamTimeoutMs);
+    const { meta, store } = adapters;
+    this.http = new UpstreamHttp({
+      timeoutMs: config.upstreamTimeoutMs,
+      policy: new UpstreamAddressPolicy(config.upstreams, config.upstreamAllowPrivate),
+    });
     this.router = new UpstreamRouter(this.http, config.upstreams);
-    this.access = new AccessVerdicts(
+    this.access = new CachedRepoAccess(
       meta,
       config.authVerdictTtlSeconds * 1000,
       config.offlineVerdictGraceSeconds * 1000,
     );
-    this.locator = new FileLocator(meta, this.router, this.access, config.revisionTtlSeconds * 1000);
-    this.verifier = new BlobVerifier(store, meta);
-    this.puller = new ChunkPuller(store, meta, new UpstreamFileReader(this.router), {
-      stagingDir: join(config.dataDir, 'staging'),
+    const revisions = new RevisionCache(meta, config.revisionTtlSeconds * 1000);
+    const manifests = new CommitManifests(meta, this.router);
+    const locator = new FileLocator(meta, this.router, this.access, manifests, revisions);
+    const ledger = (this.ledger = new BlobLedger(meta, store, config.chunkSizeBytes));
+    this.verifier = new BlobVerifier(ledger, store);
+    this.staging = new StagingArea(join(config.dataDir, 'staging'), config.minFreeBytes);
+    this.staging.removeStale();
+    this.puller = new ChunkPuller(ledger, store, this.staging, new UpstreamFileReader(this.router), {
       retries: config.upstreamRetries,
       lock: adapters.lock,
       lockTtlMs: config.clusterLockTtlMs,
       limiter: new RateLimiter(config.maxBandwidthBytesPerSec),
-      onChunkStored: (plan) =>
-        void this.verifier
-          .verifyIfComplete(plan)
-          .catch((err) =>
-            this.log.error(`verification of ${plan.key} failed to run: ${(err as Error).message}`),
-          ),
+      onChunkStored: (plan, index) => this.verifier.chunkStored(plan, index),
     });
-    this.reader = new BlobReader(
-      store,
+    const reader = new BlobReader(ledger, store, this.puller, this.verifier, adapters.pullChunk, {
+      readAheadChunks: config.readAheadChunks,
+      firstByteTimeoutMs: config.upstreamTimeoutMs,
+    });
+    this.downloads = new FileDownloads(locator, ledger, reader);
+    this.api = new ApiProxy(
       meta,
-      this.puller,
-      readAhead,
-      config.readAheadChunks,
-      config.verifyChunksOnRead,
+      this.router,
+      this.access,
+      manifests,
+      new LocalApiAnswers(revisions, manifests, this.access),
+      revisions,
+      config.revisionTtlSeconds * 1000,
     );
-    this.resolve = new ResolveService(this.locator, meta, this.reader, config.chunkSizeBytes);
-    this.api = new ApiProxy(meta, this.router, this.access, config.revisionTtlSeconds * 1000);
-    this.sync = new RepoSync(
-      this.locator,
-      this.resolve,
-      this.puller,
-      store,
-      meta,
-      this.api,
-      adapters.pullFile,
-    );
-    if (adapters.processJobs !== false) {
-      readAhead.process(readAheadWorker(this.puller, store, meta), config.maxConcurrentPulls);
-      adapters.pullFile.process(
-        (job, ctx) => this.sync.pullFile(job, ctx),
-        Math.max(1, Math.floor(config.maxConcurrentPulls / 4)),
-      );
-      adapters.pullSnapshot.process((job, ctx) => this.sync.pullSnapshot(job, ctx), 1);
+    this.sync = new RepoSync(locator, ledger, this.puller, this.api, adapters.pullFile);
+    this.scrubber = new BlobScrubber(meta, ledger, store, {
+      bytesPerSecond: config.scrubBytesPerSec,
+      pauseMs: config.scrubPauseSeconds * 1000,
+    });
+    this.jobs = {
+      pullChunk: pullChunkHandler(this.puller, ledger),
+      pullFile: (job, ctx) => this.sync.pullFile(job, ctx),
+      pullSnapshot: (job, ctx) => this.sync.pullSnapshot(job, ctx),
+    };
+  }
+
+  /** `HEAD`/`GET …/resolve/…`: headers decided, body ready to stream. */
+  prepareDownload(
+    route: ResolveRoute,
+    opts: { authorization?: string; range?: string; head: boolean },
+  ): Promise<FileDownload> {
+    return this.downloads.prepare(route, opts);
+  }
+
+  /** The Hub API (info, tree, paths-info, listings, …), through the cache. */
+  callApi(req: ApiRequest): Promise<ApiAnswer> {
+    return this.api.handle(req);
+  }
+
+  queueFilePull(job: PullFileJob, jobId: string): Promise<void> {
+    return this.adapters.pullFile.add(job, { priority: PRIORITY.prefetch, jobId });
+  }
+
+  queueSnapshotPull(job: PullSnapshotJob, jobId: string): Promise<void> {
+    return this.adapters.pullSnapshot.add(job, { priority: PRIORITY.prefetch, jobId });
+  }
+
+  /** Whether cached content of `repo` may be served to this caller now (same rule as downloads). */
+  async mayServeCached(repo: RepoRef, authorization: string | undefined): Promise<boolean> {
+    try {
+      return await this.access.admits(repo, authorization, false);
+    } catch {
+      return false;
     }
+  }
+
+  /** Deletes a blob's chunks (an admin removed every cached repo that used it). */
+  forgetBlob(blobKey: string): Promise<void> {
+    return this.ledger.forgetBlob(blobKey);
+  }
+
+  /** Starts re-checking stored chunks in the background (in one process per store: where jobs run). */
+  startScrub(): void {
+    this.scrubber.start();
+  }
+
+  /** Liveness probes of what the mirror cannot work without. */
+  healthChecks(): Record<string, () => Promise<unknown>> {
+    return {
+      metadata: () => this.adapters.meta.ping(),
+      chunkStore: () => this.adapters.store.ping(),
+    };
+  }
+
+  upstreamHealth(): { offline: boolean; origins: ReturnType<UpstreamRouter['health']> } {
+    return { offline: this.router.offline, origins: this.router.health() };
+  }
+
+  stats(): MirrorStats {
+    const { upstreamBytes, chunksPulled, retries } = this.puller.stats;
+    return {
+      upstreamBytes,
+      chunksPulled,
+      pullRetries: retries,
+      pullsInFlight: this.puller.inflightCount,
+      verificationFailures: this.verifier.failures,
+      scrub: this.scrubber.stats,
+      ...this.upstreamHealth(),
+    };
   }
 
   private closing?: Promise<void>;
@@ -114,7 +189,8 @@ export class Mirror {
   }
 
   private async shutdown(): Promise<void> {
-    await this.adapters.readAhead.close();
+    await this.scrubber.stop();
+    await this.adapters.pullChunk.close();
     await this.adapters.pullFile.close();
     await this.adapters.pullSnapshot.close();
     await this.puller.close();

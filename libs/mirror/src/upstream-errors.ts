@@ -6,7 +6,9 @@ export async function hubErrorFrom(res: UpstreamResponse): Promise<HubError> {
   let message = res.headers['x-error-message'];
   if (!message) {
     try {
-      const body = JSON.parse((await readSmallBody(res.body, 1 << 20)).toString('utf8'));
+      const body = JSON.parse(
+        (await readSmallBody(res.body, 1 << 20, res.headers['content-encoding'])).toString('utf8'),
+      );
       message = typeof body.error === 'string' ? body.error : undefined;
     } catch {
       /* not JSON */
@@ -14,8 +16,16 @@ export async function hubErrorFrom(res: UpstreamResponse): Promise<HubError> {
   } else {
     res.body.resume();
   }
-  const code = (res.headers['x-error-code'] as HubErrorCode | undefined) ?? defaultCode(res.status);
-  return new HubError(res.status, code, message ?? `Upstream answered ${res.status}`);
+  const upstreamCode = res.headers['x-error-code'];
+  const code =
+    upstreamCode && /^[A-Za-z]{1,64}$/.test(upstreamCode)
+      ? (upstreamCode as HubErrorCode)
+      : defaultCode(res.status);
+  // The commit of an EntryNotFound lets clients cache the absence (huggingface_hub's `.no_exist`).
+  const commit = res.headers['x-repo-commit'];
+  const headers: Record<string, string> =
+    commit && /^[0-9a-f]{40}$/.test(commit) ? { 'X-Repo-Commit': commit } : {};
+  return new HubError(res.status, code, message ?? `Upstream answered ${res.status}`, headers);
 }
 
 function defaultCode(status: number): HubErrorCode {

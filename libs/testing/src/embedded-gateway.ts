@@ -1,13 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
 import { DingoConfigInput, loadConfig } from '@dingo/config';
 import { startHubHttpApp } from '@dingo/hub-api';
-import { Mirror } from '@dingo/mirror';
+import { Mirror, MIRROR_ADAPTERS, MirrorAdapters } from '@dingo/mirror';
 import { tempDir } from './temp-dir';
 
 export interface RunningGateway {
   url: string;
   app: INestApplication;
   mirror: Mirror;
+  /** The stores behind the mirror, for tests that inspect or damage what it keeps. */
+  adapters: MirrorAdapters;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -23,13 +25,21 @@ export async function startEmbeddedGateway(
   const dir = overrides.dataDir ? undefined : tempDir('gateway');
   const config = loadConfig(
     {},
-    { host: '127.0.0.1', port: 0, logLevel: 'error', dataDir: dir?.path, ...overrides },
+    {
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: 'error',
+      dataDir: dir?.path,
+      shutdownGraceSeconds: 1,
+      ...overrides,
+    },
   );
   const { app, url } = await startHubHttpApp(rootModuleFor(config), config);
   return {
     url,
     app,
     mirror: app.get(Mirror),
+    adapters: app.get<MirrorAdapters>(MIRROR_ADAPTERS),
     dataDir: config.dataDir,
     async close() {
       await app.close();

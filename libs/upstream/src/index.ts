@@ -1,2 +1,5 @@
+export * from './address-policy';
 export * from './upstream-client';
+export * from './upstream-body';
 export * from './upstream-router';
+export * from './redirects';

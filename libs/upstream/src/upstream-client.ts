@@ -1,13 +1,19 @@
-import { Agent, Dispatcher, request } from 'undici';
 import { Readable } from 'node:stream';
+import { Agent, buildConnector, Dispatcher, request } from 'undici';
+import { UpstreamAddressPolicy, UpstreamRefusedError } from './address-policy';
 
 export class UpstreamUnreachableError extends Error {
+  /** The upstream did not answer in time (headers or body), as opposed to refusing the connection. */
+  readonly timedOut: boolean;
+
   constructor(
     readonly origin: string,
     cause: unknown,
   ) {
     super(`Upstream ${origin} unreachable: ${(cause as Error)?.message ?? cause}`);
     this.name = 'UpstreamUnreachableError';
+    const code = (cause as { code?: string })?.code ?? '';
+    this.timedOut = /TIMEOUT/.test(code);
   }
 }
 
@@ -29,6 +35,12 @@ export interface UpstreamRequest {
   signal?: AbortSignal;
 }
 
+export interface UpstreamHttpOptions {
+  timeoutMs: number;
+  /** Where connections may go; default: anywhere (tests of the client itself). */
+  policy?: UpstreamAddressPolicy;
+}
+
 function flattenHeaders(
   h: Record<string, string | string[] | undefined>,
 ): Record<string, string | undefined> {
@@ -37,22 +49,44 @@ function flattenHeaders(
   return out;
 }
 
-/** One keep-alive HTTP client for all upstream traffic (hub API, resolve and CDN). */
+/**
+ * One keep-alive HTTP client for all upstream traffic (hub API, resolve and CDN). Every new
+ * connection is checked against the address policy once connected, so a redirect (or a DNS
+ * answer) cannot point the mirror at its own network.
+ */
 export class UpstreamHttp {
   private readonly agent: Dispatcher;
+  private readonly policy?: UpstreamAddressPolicy;
 
-  constructor(private readonly timeoutMs: number) {
+  constructor(options: UpstreamHttpOptions) {
+    const { timeoutMs, policy } = options;
+    this.policy = policy;
+    const connectTimeout = Math.min(timeoutMs, 10_000);
+    const connect = buildConnector({ timeout: connectTimeout });
     this.agent = new Agent({
       connections: 64,
       keepAliveTimeout: 30_000,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      connectTimeout: Math.min(timeoutMs, 10_000),
+      connect: policy
+        ? (opts, callback) =>
+            connect(opts, (err, socket) => {
+              if (err || !socket) return callback(err, null);
+              try {
+                policy.assertConnected(`${opts.protocol}//${opts.host}`, socket.remoteAddress);
+              } catch (refused) {
+                socket.destroy();
+                return callback(refused as Error, null);
+              }
+              callback(null, socket);
+            })
+        : { timeout: connectTimeout },
     });
   }
 
   async send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const url = new URL(req.url);
+    this.policy?.assertUrl(url);
     const headers: Record<string, string> = { 'user-agent': 'dingospeed/0.1' };
     for (const [k, v] of Object.entries(req.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
     try {
@@ -72,7 +106,9 @@ export class UpstreamHttp {
         origin: url.origin,
       };
     } catch (err) {
-      if ((err as Error).name === 'AbortError') throw err;
+      if ((err as Error).name === 'AbortError' || err instanceof UpstreamRefusedError) throw err;
+      const refused = (err as { cause?: unknown }).cause;
+      if (refused instanceof UpstreamRefusedError) throw refused;
       throw new UpstreamUnreachableError(url.origin, err);
     }
   }
@@ -80,21 +116,6 @@ export class UpstreamHttp {
   async close(): Promise<void> {
     await this.agent.close();
   }
-}
-
-/** Reads a small body fully (API JSON, error bodies). Refuses bodies over `limit`. */
-export async function readSmallBody(body: Readable, limit = 64 * 1024 * 1024): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of body) {
-    size += (part as Buffer).length;
-    if (size > limit) {
-      body.destroy();
-      throw new Error(`Upstream body larger than ${limit} bytes`);
-    }
-    parts.push(part as Buffer);
-  }
-  return Buffer.concat(parts);
 }
 
 /** Discards a body so the connection can be reused. */

@@ -50,6 +50,21 @@ export function metadataRpcController(namespace?: string): Type<object> {
     @MessagePattern(p.setBlobState) setBlobState(@Payload() a: Args<'setBlobState'>) {
       return answer(this.meta.setBlobState(...a));
     }
+    @MessagePattern(p.getChunk) getChunk(@Payload() a: Args<'getChunk'>) {
+      return answer(this.meta.getChunk(...a));
+    }
+    @MessagePattern(p.countChunks) countChunks(@Payload() a: Args<'countChunks'>) {
+      return answer(this.meta.countChunks(...a));
+    }
+    @MessagePattern(p.scanChunks) scanChunks(@Payload() a: Args<'scanChunks'>) {
+      return answer(this.meta.scanChunks(...a));
+    }
+    @MessagePattern(p.getManifest) getManifest(@Payload() a: Args<'getManifest'>) {
+      return answer(this.meta.getManifest(...a));
+    }
+    @MessagePattern(p.putManifest) putManifest(@Payload() a: Args<'putManifest'>) {
+      return answer(this.meta.putManifest(...a));
+    }
     @MessagePattern(p.listChunks) listChunks(@Payload() a: Args<'listChunks'>) {
       return answer(this.meta.listChunks(...a));
     }

@@ -6,6 +6,7 @@ import {
   BlobRecord,
   BlobState,
   ChunkRecord,
+  CommitManifestRecord,
   FileRecord,
   MetadataPort,
   RepoRecord,
@@ -87,6 +88,30 @@ export class RemoteMetadataStore implements MetadataPort {
   }
   async setBlobState(key: string, state: BlobState): Promise<void> {
     await this.call('setBlobState', [key, state]);
+  }
+  async getChunk(blobKey: string, index: number): Promise<ChunkRecord | undefined> {
+    return orUndefined(await this.call<ChunkRecord | null>('getChunk', [blobKey, index]));
+  }
+  async countChunks(blobKey: string): Promise<number> {
+    return (await this.call<number | null>('countChunks', [blobKey])) ?? 0;
+  }
+  async scanChunks(
+    after: { blobKey: string; index: number } | undefined,
+    limit: number,
+  ): Promise<ChunkRecord[]> {
+    return (await this.call<ChunkRecord[] | null>('scanChunks', [after ?? null, limit])) ?? [];
+  }
+  async getManifest(
+    repoType: RepoType,
+    repoId: string,
+    commit: string,
+  ): Promise<CommitManifestRecord | undefined> {
+    return orUndefined(
+      await this.call<CommitManifestRecord | null>('getManifest', [repoType, repoId, commit]),
+    );
+  }
+  async putManifest(record: CommitManifestRecord): Promise<void> {
+    await this.call('putManifest', [record]);
   }
   async listChunks(blobKey: string): Promise<ChunkRecord[]> {
     return (await this.call<ChunkRecord[] | null>('listChunks', [blobKey])) ?? [];

@@ -1,18 +1,16 @@
 import { createHash } from 'node:crypto';
-import {
-  ApiRoute,
-  EXPOSED_HEADERS,
-  HubError,
-  isCommitHash,
-  RepoRef,
-  repoKey,
-  stripXetLink,
-} from '@dingo/hub-protocol';
+import { SingleFlight } from '@dingo/concurrency';
+import { ApiRoute, EXPOSED_HEADERS, HubError, isCommitHash, RepoRef, repoKey } from '@dingo/hub-protocol';
 import { ApiCacheRecord, MetadataPort } from '@dingo/metadata-store';
 import { readSmallBody, UpstreamRouter, UpstreamUnreachableError } from '@dingo/upstream';
-import { SingleFlight } from '@dingo/concurrency';
-import { AccessVerdicts } from './access-verdicts';
-import { hubErrorFrom, isAccessDenial } from './upstream-errors';
+import { CachedRepoAccess } from '../access/cached-repo-access';
+import { CommitManifests } from '../files/commit-manifests';
+import { RevisionCache } from '../files/revision-cache';
+import { hubErrorFrom, isAccessDenial } from '../upstream-errors';
+import { canonicalApiUrl } from './api-query';
+import { LocalApiAnswers } from './local-api-answers';
+import { originFreeLinks, withPublicBase } from './public-links';
+import { withoutXetHashes } from './xet-fields';
 
 export interface ApiRequest {
   method: 'GET' | 'POST';
@@ -22,7 +20,7 @@ export interface ApiRequest {
   authorization?: string;
   body?: Buffer;
   contentType?: string;
-  /** Base URL clients reach this mirror at; upstream `Link` URLs are rewritten onto it. */
+  /** Base URL clients reach this mirror at; `Link`/`Location` URLs are rewritten onto it per response. */
   publicBase: string;
 }
 
@@ -43,41 +41,56 @@ const KEPT_HEADERS = [
   'x-error-message',
 ];
 
+/** API answers are JSON; a bigger one is refused rather than held in memory. */
+const MAX_API_BODY = 64 * 1024 * 1024;
+
 /**
  * Hub API passthrough with a cache: answers for a commit are kept forever, others for the revision
  * TTL, and any cached answer is served (stale) while upstream is unreachable. Repo answers are
  * shared across callers only within the access rules; list and whoami answers are per caller.
+ * Cache entries hold only what upstream said (links made origin-free); per-response values such
+ * as the mirror's public URL are put in on the way out.
  */
 export class ApiProxy {
   private readonly refreshes = new SingleFlight<ApiAnswer>();
+
   constructor(
     private readonly meta: MetadataPort,
     private readonly router: UpstreamRouter,
-    private readonly access: AccessVerdicts,
+    private readonly access: CachedRepoAccess,
+    private readonly manifests: CommitManifests,
+    private readonly local: LocalApiAnswers,
+    private readonly revisions: RevisionCache,
     private readonly ttlMs: number,
   ) {}
 
   async handle(req: ApiRequest): Promise<ApiAnswer> {
+    const answer = await this.answer(req);
+    return { ...answer, headers: withPublicBase(answer.headers, req.publicBase) };
+  }
+
+  private async answer(req: ApiRequest): Promise<ApiAnswer> {
     const repo = req.route?.repo;
+    const known =
+      req.route && (await this.local.answer(req.route, req.body, req.contentType, req.authorization));
+    if (known) return known;
+    const url = canonicalApiUrl(req.url);
     const cacheable = req.method === 'GET' || req.route?.action.kind === 'paths-info';
-    const key = this.cacheKey(req);
+    const key = this.cacheKey(req, url);
     const cached = cacheable ? await this.meta.getApiCache(key) : undefined;
-    if (cached && repo && (cached.immutable || Date.now() - cached.fetchedAt < this.ttlMs)) {
-      const access = await this.access.forCached(repo, req.authorization, false);
-      if (access.kind === 'allow') return this.fromCache(cached, req, 'HIT');
-      if (access.kind === 'deny') throw access.error;
-    } else if (cached && !repo && Date.now() - cached.fetchedAt < this.ttlMs) {
-      return this.fromCache(cached, req, 'HIT');
-    }
+    const fresh = cached && (cached.immutable || Date.now() - cached.fetchedAt < this.ttlMs);
+    if (fresh && (!repo || (await this.access.admits(repo, req.authorization, false))))
+      return this.fromCache(cached, 'HIT');
     // One upstream refresh per answer and caller at a time: a burst on an expired entry is one request.
     const flight = `${key}|${createHash('sha256')
       .update(req.authorization ?? '')
       .digest('hex')}`;
-    return this.refreshes.run(flight, () => this.refresh(req, key, cached, cacheable));
+    return this.refreshes.run(flight, () => this.refresh(req, url, key, cached, cacheable));
   }
 
   private async refresh(
     req: ApiRequest,
+    url: string,
     key: string,
     cached: ApiCacheRecord | undefined,
     cacheable: boolean,
@@ -87,11 +100,12 @@ export class ApiProxy {
     try {
       res = await this.router.send({
         method: req.method,
-        url: req.url,
+        url,
         headers: {
           authorization: req.authorization,
           'content-type': req.contentType,
           accept: 'application/json',
+          'accept-encoding': 'identity',
         },
         body: req.body,
       });
@@ -108,18 +122,14 @@ export class ApiProxy {
       if (repo && isAccessDenial(err)) this.access.remember(repo, req.authorization, err);
       throw err;
     }
-    const body = await readSmallBody(res.body);
     const headers: Record<string, string> = {};
     for (const name of KEPT_HEADERS) {
       const value = res.headers[name];
       if (value !== undefined) headers[name] = value;
     }
-    const link = stripXetLink(headers.link);
-    if (link) headers.link = link.split(res.origin).join(req.publicBase);
-    else delete headers.link;
-    // A renamed repo answers with a redirect; keep the client on the mirror.
-    if (headers.location?.startsWith(res.origin))
-      headers.location = req.publicBase + headers.location.slice(res.origin.length);
+    originFreeLinks(headers, res.origin);
+    let body = await readSmallBody(res.body, MAX_API_BODY, res.headers['content-encoding']);
+    if (req.route) body = withoutXetHashes(req.route, body);
     if (repo) {
       this.access.remember(repo, req.authorization, true);
       await this.learn(repo, req, body);
@@ -128,12 +138,12 @@ export class ApiProxy {
       await this.meta.putApiCache({
         key,
         repoKey: repo ? repoKey(repo) : '',
-        url: req.url,
+        url,
         status: res.status,
         headers,
         body,
         fetchedAt: Date.now(),
-        immutable: this.isImmutable(req),
+        immutable: this.isImmutable(req.route),
       });
     }
     return { status: res.status, headers: this.withCommon(headers, 'MISS'), body };
@@ -144,24 +154,18 @@ export class ApiProxy {
     req: ApiRequest,
     why: string,
   ): Promise<ApiAnswer> {
-    if (!cached) throw HubError.upstreamUnavailable(why);
-    if (req.route?.repo) {
-      const access = await this.access.forCached(req.route.repo, req.authorization, true);
-      if (access.kind === 'deny') throw access.error;
-      if (access.kind === 'ask-upstream') {
-        throw new HubError(
-          503,
-          'UpstreamUnavailable',
-          `Cannot check access to ${req.route.repo.id} while the upstream hub is unreachable (${why})`,
-        );
-      }
-    }
-    return this.fromCache(cached, req, 'STALE');
+    const repo = req.route?.repo;
+    if (cached && (!repo || (await this.access.admits(repo, req.authorization, { why }))))
+      return this.fromCache(cached, 'STALE');
+    const local =
+      req.route &&
+      (await this.local.answerOffline(req.route, req.body, req.contentType, req.authorization, why));
+    if (local) return local;
+    throw HubError.upstreamUnavailable(why);
   }
 
-  private fromCache(cached: ApiCacheRecord, req: ApiRequest, state: string): ApiAnswer {
-    const headers = { ...cached.headers };
-    return { status: cached.status, headers: this.withCommon(headers, state), body: cached.body };
+  private fromCache(cached: ApiCacheRecord, state: string): ApiAnswer {
+    return { status: cached.status, headers: this.withCommon(cached.headers, state), body: cached.body };
   }
 
   private withCommon(headers: Record<string, string>, cacheState: string): Record<string, string> {
@@ -169,38 +173,32 @@ export class ApiProxy {
   }
 
   /** Repo answers are shared by every caller the access rules admit; the rest are per caller. */
-  private cacheKey(req: ApiRequest): string {
-    const h = createHash('sha256').update(`${req.method} ${req.url}\n`);
+  private cacheKey(req: ApiRequest, url: string): string {
+    const h = createHash('sha256').update(`${req.method} ${url}\n`);
     if (!req.route) h.update(`auth:${req.authorization ?? ''}\n`);
     if (req.body) h.update(req.body);
     return h.digest('hex');
   }
 
-  private isImmutable(req: ApiRequest): boolean {
-    const action = req.route?.action;
+  private isImmutable(route: ApiRoute | undefined): boolean {
+    const action = route?.action;
     if (!action || action.kind === 'other') return false;
-    return 'revision' in action && action.revision !== undefined && isCommitHash(action.revision);
+    return action.revision !== undefined && isCommitHash(action.revision);
   }
 
-  /** Info answers tell the commit a revision points at, and whether the repo is public. */
+  /** Info answers tell the commit a revision points at, whether the repo is public, and its files. */
   private async learn(repo: RepoRef, req: ApiRequest, body: Buffer): Promise<void> {
     if (req.route?.action.kind !== 'info') return;
-    let info: { sha?: unknown; private?: unknown; gated?: unknown };
+    let info: { sha?: unknown; private?: unknown; gated?: unknown; siblings?: unknown };
     try {
       info = JSON.parse(body.toString('utf8'));
     } catch {
       return;
     }
     await this.access.learnFromInfo(repo, info);
+    if (typeof info.sha !== 'string' || !isCommitHash(info.sha)) return;
     const revision = req.route.action.revision;
-    if (revision && typeof info.sha === 'string' && !isCommitHash(revision)) {
-      await this.meta.putRevision({
-        repoType: repo.type,
-        repoId: repo.id,
-        revision,
-        commit: info.sha,
-        fetchedAt: Date.now(),
-      });
-    }
+    if (revision) await this.revisions.remember(repo, revision, info.sha);
+    await this.manifests.fromInfo(repo, info.sha, info);
   }
 }

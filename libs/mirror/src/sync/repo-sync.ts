@@ -1,13 +1,15 @@
 import { Logger } from '@nestjs/common';
-import { ChunkStore } from '@dingo/chunk-store';
 import { encodeRevision, HubError, RepoRef, repoUrlPrefix } from '@dingo/hub-protocol';
 import { JobContext, JobQueue, PRIORITY } from '@dingo/jobs';
-import { MetadataPort } from '@dingo/metadata-store';
-import { ApiProxy } from './api-proxy';
-import { chunkCount } from './blob-plan';
-import { ChunkPuller } from './chunk-puller';
-import { FileLocator } from './file-locator';
-import { ResolveService } from './resolve-service';
+import { ApiProxy } from '../api/api-proxy';
+import { BlobLedger } from '../blobs/blob-ledger';
+import { chunkCount } from '../blobs/blob-plan';
+import { FileLocator } from '../files/file-locator';
+import { ChunkPuller } from '../pull/chunk-puller';
+
+/** Queues of prefetch jobs. */
+export const PULL_FILE_QUEUE = 'pull-file';
+export const PULL_SNAPSHOT_QUEUE = 'pull-repo-snapshot';
 
 export interface PullFileJob {
   repo: RepoRef;
@@ -32,10 +34,8 @@ export class RepoSync {
 
   constructor(
     private readonly locator: FileLocator,
-    private readonly resolve: ResolveService,
+    private readonly ledger: BlobLedger,
     private readonly puller: ChunkPuller,
-    private readonly store: ChunkStore,
-    private readonly meta: MetadataPort,
     private readonly api: ApiProxy,
     private readonly files: JobQueue<PullFileJob>,
   ) {}
@@ -46,11 +46,12 @@ export class RepoSync {
       job.authorization,
     );
     if (file.size === 0) return;
-    const plan = await this.resolve.planFor(file);
-    const stored = new Set((await this.meta.listChunks(plan.key)).map((c) => c.index));
+    const plan = await this.ledger.plan(file);
+    const recorded = await this.ledger.recordedIndexes(plan.key);
     const total = chunkCount(plan);
     for (let index = 0; index < total; index++) {
-      if (!stored.has(index) || (await this.store.stat({ blob: plan.key, index })) === undefined) {
+      const id = { blob: plan.key, index };
+      if (!recorded.has(index) || !(await this.ledger.stored(id))) {
         await this.puller.pull(plan, index, { file, authorization: job.authorization }).done;
       }
       await ctx.progress(Math.round(((index + 1) / total) * 100));
@@ -72,7 +73,7 @@ export class RepoSync {
       siblings?: Array<{ rfilename: string }>;
     };
     if (!info.sha || !Array.isArray(info.siblings))
-      throw new HubError(502, 'UpstreamUnavailable', `No file list for ${repo.id}@${revision}`);
+      throw HubError.badGateway(`No file list for ${repo.id}@${revision}`);
     for (const { rfilename } of info.siblings) {
       await this.files.add(
         { repo, revision: info.sha, path: rfilename, authorization: job.authorization },

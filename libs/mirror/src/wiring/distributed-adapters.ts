@@ -5,13 +5,10 @@ import { RedisLock } from '@dingo/concurrency';
 import { S3ChunkStore } from '@dingo/chunk-store';
 import { BullMqJobQueue } from '@dingo/jobs';
 import { DataSourceExtras, metadataDataSourceOptions, RemoteMetadataStore } from '@dingo/metadata-store';
-import { ReadAheadJob } from './blob-reader';
-import { createEmbeddedMirror, withMemoryCache } from './embedded-adapters';
-import { Mirror, MirrorAdapters } from './mirror';
-import { PullFileJob, PullSnapshotJob } from './repo-sync';
-
-/** Queue of chunk pulls shared by gateways (producers) and sync-workers (consumers). */
-export const PULL_CHUNK_QUEUE = 'pull-chunk';
+import { MirrorAdapters } from '../mirror-adapters';
+import { PULL_CHUNK_QUEUE, PullChunkJob } from '../pull/pull-chunk-job';
+import { PULL_FILE_QUEUE, PULL_SNAPSHOT_QUEUE, PullFileJob, PullSnapshotJob } from '../sync/repo-sync';
+import { createEmbeddedAdapters, withMemoryCache } from './embedded-adapters';
 
 export interface DistributedRole {
   /** `gateway` produces pull jobs; `worker` consumes them. */
@@ -24,10 +21,10 @@ export interface DistributedRole {
  * Distributed mode: metadata over the Redis transport (the metadata app owns MySQL), chunks in
  * S3/MinIO, pulls on BullMQ, and a Redis lock so one node in the cluster pulls each chunk.
  */
-export async function createDistributedMirror(
+export async function createDistributedAdapters(
   config: DingoConfig,
   { role, extras }: DistributedRole,
-): Promise<Mirror> {
+): Promise<MirrorAdapters> {
   const redisUrl = config.redisUrl!;
   const ns = config.namespace;
   const log = new Logger('PullQueue');
@@ -43,20 +40,19 @@ export async function createDistributedMirror(
       prefix: `${ns}:bull`,
       onError: (err, job) => log.warn(`${name} ${job ? describe(job) : 'queue'}: ${(err as Error).message}`),
     });
-  const readAhead = queue<ReadAheadJob>(PULL_CHUNK_QUEUE, (j) => `${j.plan.key}#${j.index}`);
+  const pullChunk = queue<PullChunkJob>(PULL_CHUNK_QUEUE, (j) => `${j.plan.key}#${j.index}`);
   let dataSource: DataSource | undefined;
   if (role === 'gateway' && extras?.entities) {
     dataSource = new DataSource({ ...metadataDataSourceOptions(config, extras), migrationsRun: false });
     await dataSource.initialize();
   }
-  const adapters: MirrorAdapters = {
+  return {
     meta,
     store: withMemoryCache(S3ChunkStore.fromUrl(config.s3Url!), config.memoryCacheBytes),
-    readAhead,
-    pullFile: queue<PullFileJob>('pull-file', (j) => `${j.repo.id}:${j.path}`),
-    pullSnapshot: queue<PullSnapshotJob>('pull-repo-snapshot', (j) => `${j.repo.id}@${j.revision}`),
+    pullChunk,
+    pullFile: queue<PullFileJob>(PULL_FILE_QUEUE, (j) => `${j.repo.id}:${j.path}`),
+    pullSnapshot: queue<PullSnapshotJob>(PULL_SNAPSHOT_QUEUE, (j) => `${j.repo.id}@${j.revision}`),
     lock,
-    processJobs: role === 'worker',
     dataSource,
     close: async () => {
       await lock.close();
@@ -64,11 +60,10 @@ export async function createDistributedMirror(
       await dataSource?.destroy();
     },
   };
-  return new Mirror(config, adapters);
 }
 
-/** The mirror for this process's mode. */
-export function createMirror(config: DingoConfig, options: DistributedRole): Promise<Mirror> {
-  if (config.mode === 'distributed') return createDistributedMirror(config, options);
-  return createEmbeddedMirror(config, options.extras);
+/** The adapters for this process's mode. */
+export function createMirrorAdapters(config: DingoConfig, options: DistributedRole): Promise<MirrorAdapters> {
+  if (config.mode === 'distributed') return createDistributedAdapters(config, options);
+  return createEmbeddedAdapters(config, options.extras);
 }

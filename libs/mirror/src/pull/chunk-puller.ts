@@ -1,16 +1,16 @@
-import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, write } from 'node:fs';
+import { closeSync, openSync, write } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { GrowingFile, RateLimiter } from '@dingo/concurrency';
 import { ChunkId, ChunkStore } from '@dingo/chunk-store';
-import { MetadataPort } from '@dingo/metadata-store';
-import { UpstreamUnreachableError } from '@dingo/upstream';
-import { BlobPlan, chunkBounds } from './blob-plan';
-import { FileSource } from './located-file';
+import { UpstreamRefusedError } from '@dingo/upstream';
+import { BlobLedger } from '../blobs/blob-ledger';
+import { BlobPlan, chunkBounds } from '../blobs/blob-plan';
+import { BlockDigester, blockSizeFor } from '../blobs/block-digests';
+import { FileSource } from '../files/located-file';
+import { StagingArea } from './staging-area';
 import { UpstreamFileError, UpstreamFileReader } from './upstream-file-reader';
 
 export interface PullStats {
@@ -29,8 +29,8 @@ export interface ChunkLock {
 }
 
 export interface ChunkPullerOptions {
-  stagingDir: string;
   retries: number;
+  /** Told of every chunk this process stored (the verifier hashes blobs as their chunks land). */
   onChunkStored: (plan: BlobPlan, index: number) => void;
   /** Shared across the cluster so one node pulls a chunk while the others wait for it. */
   lock?: ChunkLock;
@@ -48,27 +48,28 @@ export interface ChunkDownload {
 /**
  * Pulls chunks from upstream into the chunk store, one download per chunk however many callers
  * ask (single-flight). A broken connection resumes from the last byte written; the chunk is
- * stored, and recorded with its sha256, only when complete.
+ * stored, and recorded with its block digests, only when complete.
  */
 export class ChunkPuller {
   private readonly log = new Logger(ChunkPuller.name);
   private readonly inflight = new Map<string, ChunkDownload>();
   /**
-   * Downloads that finished lately. A reader that looked in the metadata just before a chunk was
+   * Downloads that finished lately. A reader that looked in the ledger just before a chunk was
    * recorded finds it here instead of pulling the same bytes again.
    */
   private readonly recent = new LRUCache<string, ChunkDownload>({ max: 4096, ttl: 60_000 });
-  private stagingSeq = 0;
   private readonly stopping = new AbortController();
   readonly stats: PullStats = { upstreamBytes: 0, chunksPulled: 0, retries: 0 };
 
   constructor(
+    private readonly ledger: BlobLedger,
     private readonly store: ChunkStore,
-    private readonly meta: MetadataPort,
+    private readonly staging: StagingArea,
     private readonly reader: UpstreamFileReader,
     private readonly options: ChunkPullerOptions,
   ) {
-    mkdirSync(options.stagingDir, { recursive: true });
+    // A chunk dropped from the ledger must be pulled again, not found among recent downloads.
+    ledger.onDrop((id) => this.recent.delete(`${id.blob}#${id.index}`));
   }
 
   /** The running download for a chunk, if any (synchronous so callers can attach before it commits). */
@@ -76,15 +77,19 @@ export class ChunkPuller {
     return this.inflight.get(`${id.blob}#${id.index}`);
   }
 
-  /** Starts (or joins) the download of a chunk. */
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  /** Starts (or joins) the download of a chunk. Throws (507) when the disk is at its floor. */
   pull(plan: BlobPlan, index: number, source: FileSource): ChunkDownload {
     const key = `${plan.key}#${index}`;
     const running = this.inflight.get(key) ?? this.recent.get(key);
     if (running) return running;
     const { size } = chunkBounds(plan, index);
-    const path = join(this.options.stagingDir, `${plan.key}.${index}.${process.pid}.${this.stagingSeq++}`);
+    const path = this.staging.pathFor(plan.key, index, size);
     // Created synchronously so readers can open it the moment the download is visible.
-    const fd = openSync(path, 'w+');
+    const fd = openSync(path, 'w+', 0o600);
     const file = new GrowingFile(path, size);
     const download: ChunkDownload = { file, done: Promise.resolve() };
     download.done = this.download(plan, index, source, file, fd)
@@ -93,11 +98,6 @@ export class ChunkPuller {
     download.done.catch(() => undefined); // observed by readers; avoid unhandled rejections
     this.inflight.set(key, download);
     return download;
-  }
-
-  /** Drops the memory of a finished download (its chunk was found missing or corrupt). */
-  forget(id: ChunkId): void {
-    this.recent.delete(`${id.blob}#${id.index}`);
   }
 
   /** Aborts running downloads and waits for them to settle (shutdown). */
@@ -119,9 +119,10 @@ export class ChunkPuller {
       await this.fill(plan, index, source, file, staging);
     } catch (err) {
       staging.close();
-      file.fail(err as Error);
+      const failure = StagingArea.asNoSpace(err) ?? (err as Error);
+      file.fail(failure);
       await rm(file.path, { force: true });
-      throw err;
+      throw failure;
     }
   }
 
@@ -138,11 +139,13 @@ export class ChunkPuller {
   ): Promise<void> {
     const { lock, lockTtlMs = 30_000 } = this.options;
     if (!lock) return this.fetch(plan, index, source, file, staging);
+    const id = { blob: plan.key, index };
     const key = `${plan.key}#${index}`;
     let token: string | undefined;
     while (!(token = await lock.acquire(key, lockTtlMs))) {
       await lock.waitFor(key, lockTtlMs);
-      if (await this.landedElsewhere(plan, index)) return this.copyFromStore(plan, index, file, staging);
+      const landed = await this.ledger.stored(id);
+      if (landed) return this.copyFromStore(id, file, staging);
     }
     const held = token;
     const renewal = setInterval(
@@ -150,8 +153,7 @@ export class ChunkPuller {
       lockTtlMs / 3,
     );
     try {
-      if (await this.landedElsewhere(plan, index))
-        return await this.copyFromStore(plan, index, file, staging);
+      if (await this.ledger.stored(id)) return await this.copyFromStore(id, file, staging);
       return await this.fetch(plan, index, source, file, staging);
     } finally {
       clearInterval(renewal);
@@ -159,18 +161,8 @@ export class ChunkPuller {
     }
   }
 
-  private async landedElsewhere(plan: BlobPlan, index: number): Promise<boolean> {
-    const recorded = (await this.meta.listChunks(plan.key)).find((c) => c.index === index);
-    return recorded !== undefined && (await this.store.stat({ blob: plan.key, index })) === recorded.size;
-  }
-
-  private async copyFromStore(
-    plan: BlobPlan,
-    index: number,
-    file: GrowingFile,
-    staging: Staging,
-  ): Promise<void> {
-    for await (const part of (await this.store.read({ blob: plan.key, index })) as AsyncIterable<Buffer>) {
+  private async copyFromStore(id: ChunkId, file: GrowingFile, staging: Staging): Promise<void> {
+    for await (const part of (await this.store.read(id)) as AsyncIterable<Buffer>) {
       await writeAt(staging.fd, part, part.length, file.written);
       file.advance(part.length);
     }
@@ -189,25 +181,22 @@ export class ChunkPuller {
   ): Promise<void> {
     const { start, end, size } = chunkBounds(plan, index);
     const { retries, limiter } = this.options;
-    const hash = createHash('sha256');
+    const digester = new BlockDigester(blockSizeFor(plan.chunkSize));
     for (let attempt = 0; file.written < size; attempt++) {
       try {
         const body = await this.reader.open(source, start + file.written, end, this.stopping.signal);
         for await (const part of body as AsyncIterable<Buffer>) {
           const take = Math.min(part.length, size - file.written);
+          const piece = take === part.length ? part : part.subarray(0, take);
           await limiter?.take(take);
-          await writeAt(staging.fd, part, take, file.written);
-          hash.update(take === part.length ? part : part.subarray(0, take));
+          await writeAt(staging.fd, piece, take, file.written);
+          digester.update(piece);
           this.stats.upstreamBytes += take;
           file.advance(take);
           if (file.written >= size) break;
         }
       } catch (err) {
-        const retryable =
-          err instanceof UpstreamUnreachableError ||
-          (err instanceof UpstreamFileError && err.retryable) ||
-          !(err instanceof UpstreamFileError);
-        if (!retryable || attempt >= retries || this.stopping.signal.aborted) throw err;
+        if (!isRetryable(err) || attempt >= retries || this.stopping.signal.aborted) throw err;
         this.stats.retries++;
         this.log.warn(
           `chunk ${plan.key}#${index}: ${(err as Error).message}; resuming at byte ${file.written}`,
@@ -225,10 +214,22 @@ export class ChunkPuller {
     // Readers that attached before this point hold their own descriptors; later ones read the store.
     file.finish();
     await this.store.putFile({ blob: plan.key, index }, file.path);
-    await this.meta.putChunk({ blobKey: plan.key, index, size, sha256: hash.digest('hex') });
+    await this.ledger.record({
+      blobKey: plan.key,
+      index,
+      size,
+      blockSize: digester.blockSize,
+      blockDigests: digester.finish(),
+    });
     this.stats.chunksPulled++;
     this.options.onChunkStored(plan, index);
   }
+}
+
+function isRetryable(err: unknown): boolean {
+  if (err instanceof UpstreamRefusedError || StagingArea.asNoSpace(err)) return false;
+  if (err instanceof UpstreamFileError) return err.retryable;
+  return true; // connection resets, timeouts, unreachable origins
 }
 
 interface Staging {

@@ -9,14 +9,13 @@ interface Verdict {
   at: number;
 }
 
-export type CachedAccess = { kind: 'allow' } | { kind: 'deny'; error: HubError } | { kind: 'ask-upstream' };
-
 /**
  * Decides whether cached content of a repo may be served without asking upstream. Public repos:
  * always. Gated and private repos: only to a caller whose credentials upstream accepted
- * recently (the verdict is cached briefly, and longer while upstream is unreachable).
+ * recently (the verdict is cached briefly, and longer while upstream is unreachable). This is the
+ * one place that decision is made: the file path, the API cache and the admin listings ask here.
  */
-export class AccessVerdicts {
+export class CachedRepoAccess {
   private readonly verdicts = new LRUCache<string, Verdict>({ max: 100_000 });
   private readonly visibilities = new LRUCache<string, RepoVisibility>({ max: 100_000 });
 
@@ -26,9 +25,25 @@ export class AccessVerdicts {
     private readonly offlineGraceMs: number,
   ) {}
 
-  private key(repo: RepoRef, authorization: string | undefined): string {
-    const who = authorization ? createHash('sha256').update(authorization).digest('hex') : 'anonymous';
-    return `${repoKey(repo)}|${who}`;
+  /**
+   * Online: true = serve from cache, false = ask upstream (no verdict, or too old); throws the
+   * upstream's refusal when it said no. Offline: the same with the grace window, and when no
+   * verdict applies the caller gets 503 (nobody can check its right to the repo now).
+   */
+  async admits(
+    repo: RepoRef,
+    authorization: string | undefined,
+    offline: { why: string } | false,
+  ): Promise<boolean> {
+    if ((await this.visibility(repo)) === 'public') return true;
+    const verdict = this.verdicts.get(this.key(repo, authorization));
+    const window = offline ? this.offlineGraceMs : this.ttlMs;
+    if (verdict && Date.now() - verdict.at <= window) {
+      if (verdict.allowed) return true;
+      throw verdict.error!;
+    }
+    if (offline) throw HubError.accessUncheckable(repo.id, offline.why);
+    return false;
   }
 
   async visibility(repo: RepoRef): Promise<RepoVisibility> {
@@ -62,13 +77,8 @@ export class AccessVerdicts {
     });
   }
 
-  /** What to do with a request for cached content; `offline` widens the trust window. */
-  async forCached(repo: RepoRef, authorization: string | undefined, offline: boolean): Promise<CachedAccess> {
-    if ((await this.visibility(repo)) === 'public') return { kind: 'allow' };
-    const verdict = this.verdicts.get(this.key(repo, authorization));
-    if (!verdict) return { kind: 'ask-upstream' };
-    const age = Date.now() - verdict.at;
-    if (age > (offline ? this.offlineGraceMs : this.ttlMs)) return { kind: 'ask-upstream' };
-    return verdict.allowed ? { kind: 'allow' } : { kind: 'deny', error: verdict.error! };
+  private key(repo: RepoRef, authorization: string | undefined): string {
+    const who = authorization ? createHash('sha256').update(authorization).digest('hex') : 'anonymous';
+    return `${repoKey(repo)}|${who}`;
   }
 }

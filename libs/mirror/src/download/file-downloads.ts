@@ -1,0 +1,74 @@
+import {
+  contentDispositionFor,
+  contentTypeFor,
+  EXPOSED_HEADERS,
+  parseRange,
+  quoteEtag,
+  ResolveRoute,
+} from '@dingo/hub-protocol';
+import { BlobLedger } from '../blobs/blob-ledger';
+import { FileLocator } from '../files/file-locator';
+import { etagOf, LocatedFile } from '../files/located-file';
+import { BlobReader } from '../read/blob-reader';
+import { ByteSink } from '../read/byte-sink';
+
+/** A resolve request, decided: status and headers, and how to produce the body. */
+export interface FileDownload {
+  status: 200 | 206;
+  headers: Record<string, string>;
+  file: LocatedFile;
+  /** Bytes the body will carry. */
+  length: number;
+  /**
+   * Streams the body into `sink` (absent for HEAD and empty files). The sink's first-byte hook
+   * sends the headers: a failure before the first byte can still become a proper error status.
+   */
+  writeBody?: (sink: ByteSink) => Promise<void>;
+}
+
+/**
+ * `HEAD`/`GET …/resolve/{revision}/{path}`: answers with the Hub's headers and serves the bytes
+ * itself for every file, LFS included (clients never leave the mirror).
+ */
+export class FileDownloads {
+  constructor(
+    private readonly locator: FileLocator,
+    private readonly ledger: BlobLedger,
+    private readonly reader: BlobReader,
+  ) {}
+
+  async prepare(
+    route: ResolveRoute,
+    opts: { authorization?: string; range?: string; head: boolean },
+  ): Promise<FileDownload> {
+    const file = await this.locator.locate(route, opts.authorization);
+    const range = parseRange(opts.range, file.size);
+    const etag = quoteEtag(etagOf(file));
+    const headers: Record<string, string> = {
+      'Content-Type': contentTypeFor(file.path),
+      'Content-Disposition': contentDispositionFor(file.path),
+      'Accept-Ranges': 'bytes',
+      ETag: etag,
+      'X-Repo-Commit': file.commit,
+      'Access-Control-Expose-Headers': EXPOSED_HEADERS,
+    };
+    if (file.lfs) {
+      headers['X-Linked-Etag'] = etag;
+      headers['X-Linked-Size'] = String(file.size);
+    }
+    const start = range?.start ?? 0;
+    const end = range?.end ?? file.size - 1;
+    const length = file.size === 0 ? 0 : end - start + 1;
+    headers['Content-Length'] = String(length);
+    if (range) headers['Content-Range'] = `bytes ${start}-${end}/${file.size}`;
+    const download: FileDownload = { status: range ? 206 : 200, headers, file, length };
+    if (!opts.head && length > 0) {
+      const source = { file, authorization: opts.authorization };
+      download.writeBody = async (sink) => {
+        const plan = await this.ledger.plan(file);
+        await this.reader.stream(plan, source, start, end, sink);
+      };
+    }
+    return download;
+  }
+}

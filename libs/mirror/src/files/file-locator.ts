@@ -1,0 +1,171 @@
+import { Logger } from '@nestjs/common';
+import {
+  encodeFilePath,
+  encodeRevision,
+  HubError,
+  normalizeEtag,
+  RepoRef,
+  repoUrlPrefix,
+  ResolveRoute,
+} from '@dingo/hub-protocol';
+import { FileRecord, MetadataPort } from '@dingo/metadata-store';
+import {
+  drain,
+  MAX_REDIRECTS,
+  UpstreamResponse,
+  UpstreamRouter,
+  UpstreamUnreachableError,
+} from '@dingo/upstream';
+import { CachedRepoAccess } from '../access/cached-repo-access';
+import { hubErrorFrom, isAccessDenial } from '../upstream-errors';
+import { CommitManifests } from './commit-manifests';
+import { RevisionCache } from './revision-cache';
+import { fileFromManifest, LocatedFile, locatedFile } from './located-file';
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const GIT_SHA1 = /^[0-9a-f]{40}$/;
+
+/**
+ * Turns `repo@revision:path` into a LocatedFile: branch and tag names are trusted for a short TTL,
+ * commits forever; a file of a commit whose file list is known needs no upstream call at all (and
+ * a path not in that list is a 404 at once); otherwise one HEAD to upstream's resolve URL answers
+ * (commit, size, etag). When upstream is unreachable, whatever is known is served, within the
+ * access rules.
+ */
+export class FileLocator {
+  private readonly log = new Logger(FileLocator.name);
+
+  constructor(
+    private readonly meta: MetadataPort,
+    private readonly router: UpstreamRouter,
+    private readonly access: CachedRepoAccess,
+    private readonly manifests: CommitManifests,
+    private readonly revisions: RevisionCache,
+  ) {}
+
+  async locate(route: ResolveRoute, authorization?: string): Promise<LocatedFile> {
+    const { repo, revision, path } = route;
+    const commit = await this.revisions.commitOf(repo, revision, false);
+    if (commit) {
+      const known = await this.knownAt(repo, commit, path, authorization, false);
+      if (known) return known;
+    }
+    let res: UpstreamResponse;
+    try {
+      res = await this.headUpstream(repo, revision, path, authorization);
+    } catch (err) {
+      if (!(err instanceof UpstreamUnreachableError)) throw err;
+      return this.locateOffline(route, authorization, err.message);
+    }
+    if (res.status >= 500) {
+      drain(res.body);
+      return this.locateOffline(route, authorization, `upstream answered ${res.status}`);
+    }
+    if (res.status >= 400) {
+      const err = await hubErrorFrom(res);
+      if (isAccessDenial(err)) this.access.remember(repo, authorization, err);
+      const missingAt = err.headers['X-Repo-Commit'];
+      if (err.code === 'EntryNotFound' && missingAt && GIT_SHA1.test(missingAt))
+        this.manifests.learn(repo, missingAt, authorization);
+      throw err;
+    }
+    drain(res.body);
+    const file = this.fileFromHead(repo, revision, path, res);
+    this.access.remember(repo, authorization, true);
+    if (!authorization) await this.access.learnVisibility(repo, 'public');
+    await this.meta.putFile(file);
+    await this.revisions.remember(repo, revision, file.commit);
+    this.manifests.learn(repo, file.commit, authorization);
+    return locatedFile(file);
+  }
+
+  /**
+   * The file at a commit from what the mirror knows (its own record, or the commit's file list),
+   * when the caller may be served from cache; undefined when upstream must be asked. A path the
+   * commit's file list lacks is a 404 with the commit, like the Hub's.
+   */
+  private async knownAt(
+    repo: RepoRef,
+    commit: string,
+    path: string,
+    authorization: string | undefined,
+    offline: { why: string } | false,
+  ): Promise<LocatedFile | undefined> {
+    const cached = await this.meta.getFile(repo.type, repo.id, commit, path);
+    const manifest = cached ? undefined : await this.manifests.get(repo, commit);
+    if (!cached && !manifest) return undefined;
+    if (!(await this.access.admits(repo, authorization, offline))) return undefined;
+    if (cached) return locatedFile(cached);
+    const entry = manifest!.get(path);
+    if (!entry) throw HubError.entryNotFound(commit);
+    const file = fileFromManifest(repo, commit, entry);
+    await this.meta.putFile(file);
+    return locatedFile(file);
+  }
+
+  private async locateOffline(
+    route: ResolveRoute,
+    authorization: string | undefined,
+    why: string,
+  ): Promise<LocatedFile> {
+    const { repo, revision, path } = route;
+    const commit = await this.revisions.commitOf(repo, revision, true);
+    const known = commit ? await this.knownAt(repo, commit, path, authorization, { why }) : undefined;
+    if (!known) throw HubError.upstreamUnavailable(why);
+    return known;
+  }
+
+  /** HEAD on upstream's resolve URL; relative redirects (renamed repos) are followed, CDN ones are not. */
+  private async headUpstream(
+    repo: RepoRef,
+    revision: string,
+    path: string,
+    authorization?: string,
+  ): Promise<UpstreamResponse> {
+    let url = `/${repoUrlPrefix(repo.type)}${repo.id}/resolve/${encodeRevision(revision)}/${encodeFilePath(path)}`;
+    for (let hop = 0; ; hop++) {
+      const res = await this.router.send({
+        method: 'HEAD',
+        url,
+        headers: { authorization, 'accept-encoding': 'identity' },
+      });
+      const location = res.headers.location;
+      if (res.status >= 300 && res.status < 400 && location?.startsWith('/') && !location.startsWith('//')) {
+        drain(res.body);
+        if (hop >= MAX_REDIRECTS)
+          throw HubError.badGateway(`Upstream redirected ${repo.id}/${path} too often`);
+        url = location;
+        continue;
+      }
+      return res;
+    }
+  }
+
+  private fileFromHead(repo: RepoRef, revision: string, path: string, res: UpstreamResponse): FileRecord {
+    const h = res.headers;
+    const commit = h['x-repo-commit'];
+    if (!commit || !GIT_SHA1.test(commit))
+      throw HubError.badGateway(`Upstream answered without a valid X-Repo-Commit for ${repo.id}/${path}`);
+    const linkedEtag = normalizeEtag(h['x-linked-etag']);
+    const etag = normalizeEtag(h['etag']);
+    const linkedSize = h['x-linked-size'];
+    const lfs = Boolean(linkedEtag && SHA256.test(linkedEtag));
+    const size = Number(lfs && linkedSize ? linkedSize : h['content-length']);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw HubError.badGateway(`Upstream gave no usable size for ${repo.id}/${path}`);
+    if (!lfs && !(etag && GIT_SHA1.test(etag)))
+      throw HubError.badGateway(`Upstream gave no content hash for ${repo.id}/${path} (etag ${etag})`);
+    this.log.debug(`located ${repo.id}@${revision}:${path} -> ${commit} (${size} bytes, lfs=${lfs})`);
+    return {
+      repoType: repo.type,
+      repoId: repo.id,
+      commit,
+      path,
+      size,
+      blobId: lfs ? null : etag!,
+      sha256: lfs ? linkedEtag! : null,
+      lfs,
+      fetchedAt: Date.now(),
+    };
+  }
+}

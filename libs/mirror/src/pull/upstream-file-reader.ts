@@ -1,0 +1,91 @@
+import { Readable } from 'node:stream';
+import { encodeFilePath, encodeRevision, repoUrlPrefix } from '@dingo/hub-protocol';
+import { drain, isRedirect, redirectTarget, UpstreamResponse, UpstreamRouter } from '@dingo/upstream';
+import { FileSource } from '../files/located-file';
+
+export class UpstreamFileError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'UpstreamFileError';
+  }
+}
+
+interface CdnLocation {
+  url: string;
+  expiresAt: number;
+}
+
+/**
+ * Opens byte ranges of a file on upstream: asks the hub's resolve URL at the file's commit and
+ * follows its redirect to the CDN (checked: http(s), no loops, a bounded number of hops, and a
+ * public address unless the origin is trusted), remembering the signed CDN URL (until it expires
+ * or is refused) so later chunks go straight to the CDN. Credentials go to the hub only, never to
+ * the CDN origin (a presigned S3 URL rejects a second auth mechanism).
+ */
+export class UpstreamFileReader {
+  private readonly cdn = new Map<string, CdnLocation>();
+
+  constructor(
+    private readonly router: UpstreamRouter,
+    private readonly cdnUrlTtlMs = 10 * 60_000,
+  ) {}
+
+  async open(source: FileSource, start: number, end: number, signal?: AbortSignal): Promise<Readable> {
+    const { file } = source;
+    const range = `bytes=${start}-${end}`;
+    const cached = this.cdn.get(file.blobKey);
+    if (cached && cached.expiresAt > Date.now()) {
+      const res = await this.router.send({ url: cached.url, headers: fileHeaders(range), signal });
+      const body = this.bodyOf(res, start, end, file.size);
+      if (body) return body;
+      this.cdn.delete(file.blobKey); // expired or refused: ask the hub again
+    }
+    const path = `/${repoUrlPrefix(file.repo.type)}${file.repo.id}/resolve/${encodeRevision(file.commit)}/${encodeFilePath(file.path)}`;
+    let res: UpstreamResponse = await this.router.send({
+      url: path,
+      headers: { ...fileHeaders(range), authorization: source.authorization },
+      signal,
+    });
+    const visited = new Set<string>();
+    while (isRedirect(res)) {
+      drain(res.body);
+      const target = redirectTarget(res, visited);
+      const sameOrigin = target.origin === res.origin;
+      if (!sameOrigin)
+        this.cdn.set(file.blobKey, { url: target.toString(), expiresAt: Date.now() + this.cdnUrlTtlMs });
+      res = await this.router.send({
+        url: target.toString(),
+        headers: { ...fileHeaders(range), authorization: sameOrigin ? source.authorization : undefined },
+        signal,
+      });
+    }
+    const body = this.bodyOf(res, start, end, file.size);
+    if (body) return body;
+    if (res.status === 200) throw new UpstreamFileError(`Upstream ignored Range ${range} for ${path}`, false);
+    throw new UpstreamFileError(
+      `Upstream answered ${res.status} for ${range} of ${path}`,
+      res.status >= 500 || res.status === 403 || res.status === 429,
+    );
+  }
+
+  /** The body when the answer carries exactly the requested bytes; undefined (drained) otherwise. */
+  private bodyOf(res: UpstreamResponse, start: number, end: number, size: number): Readable | undefined {
+    const exact = res.status === 206 || (res.status === 200 && start === 0 && end === size - 1);
+    const encoding = res.headers['content-encoding'];
+    if (exact && encoding && encoding !== 'identity') {
+      drain(res.body);
+      // Compressed bytes are not the file's bytes: never store them as if they were.
+      throw new UpstreamFileError(`Upstream sent file bytes with Content-Encoding ${encoding}`, false);
+    }
+    if (exact) return res.body;
+    drain(res.body);
+    return undefined;
+  }
+}
+
+function fileHeaders(range: string): Record<string, string> {
+  return { range, 'accept-encoding': 'identity' };
+}
