@@ -642,25 +642,35 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     }
   });
 
-  it('gateway: 2 replicas, readiness and liveness on /health, disruption budget', () => {
+  const pdbOf = (name: string) =>
+    app.manifests.find((m) => m.object.kind === 'PodDisruptionBudget' && m.object.metadata.name === name)
+      ?.object as any;
+
+  it('gateway: 2 replicas, readiness on /health/ready, liveness on /health/live, disruption budget', () => {
     const gw = byName('gateway');
     expect(gw.spec!.replicas).toBe(2);
     const [c] = gw.spec!.template!.spec.containers;
-    expect(c.readinessProbe?.httpGet?.path).toBe('/health');
-    expect(c.livenessProbe?.httpGet?.path).toBe('/health');
-    const pdb = app.manifests.find((m) => m.object.kind === 'PodDisruptionBudget')!.object as any;
+    expect(c.readinessProbe?.httpGet?.path).toBe('/health/ready');
+    expect(c.livenessProbe?.httpGet?.path).toBe('/health/live');
+    const pdb = pdbOf('gateway');
     expect(pdb.spec.minAvailable).toBe(1);
     expect(pdb.spec.selector.matchLabels).toEqual((gw.spec!.selector as any).matchLabels);
   });
 
-  it('metadata: exactly one replica, never two during a rollout, and the manifest says why', () => {
+  it('metadata: 2 replicas (one queue, each call to one replica), rolled one at a time, disruption budget', () => {
     const md = byName('metadata');
-    expect(md.spec!.replicas).toBe(1);
-    expect(md.spec!.strategy?.type).toBe('Recreate');
-    expect(read('deploy/k8s/metadata.yaml')).toMatch(/publish\/subscribe/);
+    expect(md.spec!.replicas).toBe(2);
+    expect(md.spec!.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+    });
+    const pdb = pdbOf('metadata');
+    expect(pdb.spec.minAvailable).toBe(1);
+    expect(pdb.spec.selector.matchLabels).toEqual((md.spec!.selector as any).matchLabels);
+    expect(read('deploy/k8s/metadata.yaml')).toMatch(/exactly one replica/);
   });
 
-  it('every app container probes /health and meets the restricted Pod Security profile', () => {
+  it('every app container probes /health/ready and /health/live and meets the restricted Pod Security profile', () => {
     for (const m of dingoWorkloads) {
       const pod = m.object.spec!.template!.spec;
       expect(pod.enableServiceLinks).toBe(false); // no injected *_PORT next to DINGO_PORT
@@ -669,7 +679,8 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
         seccompProfile: { type: 'RuntimeDefault' },
       });
       for (const c of containersOf(m.object)) {
-        for (const probe of [c.readinessProbe, c.livenessProbe]) expect(probe?.httpGet?.path).toBe('/health');
+        expect(c.readinessProbe?.httpGet?.path).toBe('/health/ready');
+        expect(c.livenessProbe?.httpGet?.path).toBe('/health/live');
         expect(c.securityContext).toMatchObject({
           allowPrivilegeEscalation: false,
           readOnlyRootFilesystem: true,
@@ -756,9 +767,42 @@ describe('Keepalived (deploy/keepalived)', () => {
   const list = (block: KeepalivedNode, key: string) =>
     find(block.children, key)[0]?.children.map((c) => [c.key, ...c.args].join(' ')) ?? [];
 
-  it('A is MASTER at 150, B is BACKUP at 100', () => {
-    expect([value(ia.children, 'state'), value(ia.children, 'priority')]).toEqual(['MASTER', '150']);
+  it('both start as BACKUP with nopreempt (a recovered node does not cut downloads by taking the VIP back); A 150, B 100', () => {
+    expect([value(ia.children, 'state'), value(ia.children, 'priority')]).toEqual(['BACKUP', '150']);
     expect([value(ib.children, 'state'), value(ib.children, 'priority')]).toEqual(['BACKUP', '100']);
+    for (const i of [ia, ib]) expect(find(i.children, 'nopreempt').length).toBe(1);
+  });
+
+  it.each([
+    ['a', a, ia],
+    ['b', b, ib],
+  ])(
+    'node %s fails over on the first failed check (FAULT, weight 0), re-announces after a split brain, resets connections on leaving MASTER',
+    (_n, nodes, inst) => {
+      const [s] = find(nodes, 'vrrp_script');
+      expect([
+        value(s.children, 'interval'),
+        value(s.children, 'fall'),
+        value(s.children, 'weight') ?? '0',
+      ]).toEqual(['1', '1', '0']);
+      expect(find(s.children, 'init_fail').length).toBe(1);
+      expect(Number(value(inst.children, 'garp_lower_prio_repeat'))).toBeGreaterThan(0);
+      expect(value(inst.children, 'higher_prio_send_advert')).toBe('true');
+      const notify = find(inst.children, 'notify')[0];
+      const [path, vip, port] = notify.args[0].split(' ');
+      expect(basename(path)).toBe('dingo_notify.sh');
+      expect(notify.args[1]).toBe('root'); // ss -K needs CAP_NET_ADMIN
+      expect(`${vip}/24`).toBe(list(inst, 'virtual_ipaddress')[0].split(' ')[0]);
+      expect(port).toBe('8090');
+    },
+  );
+
+  it.each(['dingo_notify.sh', 'config-test.sh'])('%s is executable POSIX sh', async (name) => {
+    const file = join(ROOT, 'deploy/keepalived', name);
+    expect(statSync(file).mode & 0o111).toBeTruthy();
+    expect(read(`deploy/keepalived/${name}`).split('\n')[0]).toBe('#!/bin/sh');
+    expect((await run('sh', ['-n', file])).code).toBe(0);
+    if (hasTool('dash')) expect((await run('dash', ['-n', file])).code).toBe(0);
   });
 
   it('both nodes agree on the VRRP group: instance, virtual_router_id, VIP, interface, advert_int, auth', () => {
@@ -857,16 +901,23 @@ describe('Keepalived (deploy/keepalived)', () => {
       expect(Date.now() - started).toBeLessThan(4000);
     });
 
-    itCurl('fails when nothing listens', async () => {
+    itCurl('fails at once when nothing listens (a dead gateway is not asked twice)', async () => {
+      const started = Date.now();
       expect(
-        (await check({ DINGO_HEALTH_URL: `http://127.0.0.1:${await closedPort()}/health` })).code,
+        (
+          await check({
+            DINGO_HEALTH_URL: `http://127.0.0.1:${await closedPort()}/health`,
+            DINGO_HEALTH_RETRY_PAUSE: '2',
+          })
+        ).code,
       ).not.toBe(0);
+      expect(Date.now() - started).toBeLessThan(1500);
     });
 
     it('defaults to the local gateway with a short timeout', () => {
       const text = read('deploy/keepalived/check_gateway.sh');
-      expect(text).toContain('${DINGO_HEALTH_URL:-http://127.0.0.1:8090/health}');
-      expect(text).toMatch(/DINGO_HEALTH_TIMEOUT:-[12]\}/);
+      expect(text).toContain('${DINGO_HEALTH_URL:-http://127.0.0.1:8090/health/ready}');
+      expect(text).toMatch(/DINGO_HEALTH_TIMEOUT:-1(\.\d)?\}/);
     });
   });
 });

@@ -17,12 +17,17 @@ export interface RepoCheck {
 }
 
 export type HubAccess =
-  /** `/health` and `/metrics`: monitoring stays open (they reveal no repo content or identities). */
+  /** `/health` (`/live`, `/ready`) and `/metrics`: monitoring stays open (they reveal no repo content or identities). */
   | { kind: 'open' }
   /** `parsed` is handed on to the Hub controller, so the URL is parsed once. */
   | { kind: 'checked'; checks: RepoCheck[]; parsed: ParsedHubRequest };
 
-export const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/metrics']);
+export const OPEN_PATHS: ReadonlySet<string> = new Set([
+  '/health',
+  '/health/live',
+  '/health/ready',
+  '/metrics',
+]);
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chunkStoreContract } from './chunk-store.contract';
@@ -7,3 +7,12 @@ import { FsChunkStore } from './fs-chunk-store';
 chunkStoreContract('fs', async () => ({
   store: new FsChunkStore(await mkdtemp(join(tmpdir(), 'fs-chunks-'))),
 }));
+
+describe('FsChunkStore.ping', () => {
+  it('survives many concurrent pings (health checks overlap) and leaves no probe behind', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'fs-ping-'));
+    const store = new FsChunkStore(root);
+    await Promise.all(Array.from({ length: 100 }, () => store.ping()));
+    expect(await readdir(root)).toEqual([]);
+  });
+});

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream, open as openFd } from 'node:fs';
 import { promisify } from 'node:util';
 import { mkdir, rename, rm, stat, unlink, open } from 'node:fs/promises';
@@ -58,7 +59,8 @@ export class FsChunkStore implements ChunkStore {
 
   async ping(): Promise<void> {
     await mkdir(this.root, { recursive: true });
-    const probe = join(this.root, `.ping-${process.pid}`);
+    // A name of its own per call: concurrent pings (health checks) must not unlink each other's.
+    const probe = join(this.root, `.ping-${process.pid}-${randomUUID()}`);
     const h = await open(probe, 'w');
     await h.close();
     await unlink(probe);

@@ -13,10 +13,8 @@ import { buildRepo } from './sim-repo';
 import { StatsRecorder } from './stats-recorder';
 import type { SimFault, SimOptions, SimRepo, SimRepoSpec, SimRepoType, SimStats } from './types';
 
-const HOST = '127.0.0.1';
-
 /**
- * A fake HuggingFace Hub on loopback: a hub origin (resolve + API) and a separate CDN origin
+ * A fake HuggingFace Hub on loopback (or `host`): a hub origin (resolve + API) and a separate CDN origin
  * serving LFS bytes behind signed redirects, with injectable faults, throttling and counters.
  */
 export class HubSimulator {
@@ -29,8 +27,10 @@ export class HubSimulator {
   private readonly sockets = new Set<Socket>();
   private hubPort: number;
   private cdnPort: number;
+  private readonly host: string;
 
   private constructor(private readonly opts: SimOptions) {
+    this.host = opts.host ?? '127.0.0.1';
     this.hubPort = opts.port ?? 0;
     this.cdnPort = opts.cdnPort ?? 0;
     this.store = new ContentStore(opts.dataDir);
@@ -67,12 +67,12 @@ export class HubSimulator {
 
   /** The hub origin, e.g. 'http://127.0.0.1:PORT'. */
   get url(): string {
-    return `http://${HOST}:${this.hubPort}`;
+    return `http://${this.host}:${this.hubPort}`;
   }
 
   /** The CDN origin LFS redirects point to. */
   get cdnUrl(): string {
-    return `http://${HOST}:${this.cdnPort}`;
+    return `http://${this.host}:${this.cdnPort}`;
   }
 
   get stats(): SimStats {
@@ -116,8 +116,8 @@ export class HubSimulator {
   }
 
   private async listen(): Promise<void> {
-    this.hubPort = await listenOn(this.hubServer, this.hubPort);
-    this.cdnPort = await listenOn(this.cdnServer, this.cdnPort);
+    this.hubPort = await listenOn(this.hubServer, this.host, this.hubPort);
+    this.cdnPort = await listenOn(this.cdnServer, this.host, this.cdnPort);
   }
 
   private makeServer(handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Server {
@@ -134,11 +134,11 @@ export class HubSimulator {
   }
 }
 
-function listenOn(server: Server, port: number): Promise<number> {
+function listenOn(server: Server, host: string, port: number): Promise<number> {
   if (server.listening) return Promise.resolve((server.address() as AddressInfo).port);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, HOST, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });

@@ -60,6 +60,8 @@ export interface SimTokenGrant {
 export interface SimOptions {
   /** Where generated file contents are written (served from disk). */
   dataDir: string;
+  /** Address both origins listen on (default 127.0.0.1; the HA suite uses a namespace's address). */
+  host?: string;
   /** 0 = ephemeral (default). */
   port?: number;
   cdnPort?: number;

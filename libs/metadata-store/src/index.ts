@@ -3,3 +3,4 @@ export * from './entities';
 export * from './data-source';
 export * from './typeorm-metadata-store';
 export * from './remote';
+export * from './migration-lock';

@@ -1,1 +1,2 @@
 export * from './service-health.module';
+export * from './readiness';

@@ -1,40 +1,63 @@
-import { Controller, DynamicModule, Get, Inject, Module, Res } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
+import {
+  BeforeApplicationShutdown,
+  Controller,
+  DynamicModule,
+  Get,
+  Inject,
+  Module,
+  Res,
+} from '@nestjs/common';
+import { HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { DependencyChecks, Readiness, ReadinessReport } from './readiness';
 
-/** Named dependency checks: each resolves when the dependency answers (an object result is reported as details). */
-export type DependencyChecks = Record<string, () => Promise<unknown>>;
+export interface ServiceHealthOptions {
+  /** A dependency that has not answered within this is reported down (default 1000 ms). */
+  checkTimeoutMs?: number;
+}
 
-const CHECKS = Symbol('DependencyChecks');
+const READINESS = Symbol('Readiness');
 const REGISTRY = Symbol('MetricsRegistry');
 
-@Controller()
-class ServiceHealthController {
-  constructor(
-    @Inject(CHECKS) private readonly checks: DependencyChecks,
-    @Inject(REGISTRY) private readonly registry: Registry,
-    private readonly health: HealthCheckService,
-    private readonly indicator: HealthIndicatorService,
-  ) {}
+/**
+ * `/health/live`: the process answers (no dependency is asked; restart it when this fails).
+ * `/health/ready` (and `/health`, as before): every dependency answers; 503 with the terminus body
+ * naming the failing ones otherwise, and 503 from the moment the process starts shutting down, so
+ * a load balancer or Keepalived moves traffic away while in-flight downloads finish.
+ */
+@Controller('health')
+class ServiceHealthController implements BeforeApplicationShutdown {
+  constructor(@Inject(READINESS) private readonly readiness: Readiness) {}
 
-  @Get('health')
-  @HealthCheck()
-  check() {
-    return this.health.check(
-      Object.entries(this.checks).map(([name, ping]) => async () => {
-        const indicator = this.indicator.check(name);
-        try {
-          const details = await ping();
-          return details && typeof details === 'object'
-            ? indicator.up(details as Record<string, unknown>)
-            : indicator.up();
-        } catch (err) {
-          return indicator.down({ message: (err as Error).message });
-        }
-      }),
-    );
+  @Get('live')
+  live() {
+    return { status: 'ok', info: { process: { status: 'up', uptimeSeconds: Math.round(process.uptime()) } } };
   }
+
+  @Get()
+  health(@Res({ passthrough: true }) res: Response) {
+    return this.ready(res);
+  }
+
+  @Get('ready')
+  async ready(@Res({ passthrough: true }) res: Response) {
+    const report: ReadinessReport = await this.readiness.check();
+    // Answered here rather than thrown: the Hub's error filter would replace the body with a
+    // generic "Service Unavailable Exception" and hide which dependency failed.
+    res.status(report.ok ? 200 : 503);
+    res.setHeader('Cache-Control', 'no-store');
+    return report.body;
+  }
+
+  beforeApplicationShutdown(): void {
+    this.readiness.shuttingDown();
+  }
+}
+
+@Controller()
+class MetricsController {
+  constructor(@Inject(REGISTRY) private readonly registry: Registry) {}
 
   @Get('metrics')
   async metrics(@Res() res: Response): Promise<void> {
@@ -43,17 +66,26 @@ class ServiceHealthController {
   }
 }
 
-/** `/health` (terminus, 503 when a dependency is down) and `/metrics` for the non-HTTP services. */
+/** `/health/live`, `/health/ready` (= `/health`) and `/metrics` for every DingoSpeed service. */
 @Module({})
 export class ServiceHealthModule {
-  static forChecks(checks: () => Promise<DependencyChecks>, registry = new Registry()): DynamicModule {
+  static forChecks(
+    checks: () => Promise<DependencyChecks>,
+    registry = new Registry(),
+    options: ServiceHealthOptions = {},
+  ): DynamicModule {
     collectDefaultMetrics({ register: registry, prefix: 'dingo_' });
     return {
       module: ServiceHealthModule,
       imports: [TerminusModule],
-      controllers: [ServiceHealthController],
+      controllers: [ServiceHealthController, MetricsController],
       providers: [
-        { provide: CHECKS, useFactory: checks },
+        {
+          provide: READINESS,
+          useFactory: async (health: HealthCheckService, indicators: HealthIndicatorService) =>
+            new Readiness(await checks(), health, indicators, options.checkTimeoutMs ?? 1000),
+          inject: [HealthCheckService, HealthIndicatorService],
+        },
         { provide: REGISTRY, useValue: registry },
       ],
     };

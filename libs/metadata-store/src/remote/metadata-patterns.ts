@@ -45,6 +45,12 @@ export function metadataPatterns(namespace?: string): Record<MetadataMethod, Met
 export const METADATA_PATTERNS = metadataPatterns();
 
 /**
+ * The Redis list the metadata service's replicas take calls from (RedisQueueServer) and its
+ * callers push onto (RedisQueueClient): one queue per namespace, so each call reaches one replica.
+ */
+export const metadataQueue = (namespace?: string): string => `${namespace ?? 'dingo'}:rpc:metadata`;
+
+/**
  * ApiCacheRecord as it travels: the transport is JSON, which would turn a Buffer into
  * `{ type: 'Buffer', data: [...] }` (four to five bytes per byte); base64 costs 4/3.
  */

@@ -4,21 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Transport } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@dingo/config';
 import { openMetadataDataSource } from '../data-source';
 import { metadataPortContract } from '../metadata-port.contract';
 import { MetadataPort } from '../records';
 import { TypeOrmMetadataStore } from '../typeorm-metadata-store';
+import { metadataQueue } from './metadata-patterns';
 import { METADATA_PORT, metadataRpcController } from './metadata-rpc.controller';
+import { RedisQueueServer } from './redis-queue-server';
 import { MetadataUnavailableError, RemoteMetadataStore } from './remote-metadata-store';
 
 const REDIS = { host: '127.0.0.1', port: 6379 };
 
 /**
- * Hosts `port` the way the metadata app does: a Nest microservice on the Redis transport. Pub/sub
- * channels are global to a Redis server, so each run uses its own namespace.
+ * Hosts `port` the way the metadata app does: a Nest microservice on the Redis queue transport.
+ * Queues are global to a Redis server, so each run uses its own namespace.
  */
 async function hostMetadata(port: MetadataPort, namespace: string): Promise<INestMicroservice> {
   @Module({
@@ -27,8 +28,7 @@ async function hostMetadata(port: MetadataPort, namespace: string): Promise<INes
   })
   class MetadataHostModule {}
   const app = await NestFactory.createMicroservice(MetadataHostModule, {
-    transport: Transport.REDIS,
-    options: REDIS,
+    strategy: new RedisQueueServer({ redis: REDIS, queue: metadataQueue(namespace) }),
     logger: false,
   });
   await app.listen();
@@ -36,7 +36,7 @@ async function hostMetadata(port: MetadataPort, namespace: string): Promise<INes
 }
 
 metadataPortContract(
-  'Remote over the Redis transport (TypeORM on SQLite behind it)',
+  'Remote over the Redis queue transport (TypeORM on SQLite behind it)',
   (() => {
     let dir: string;
     let ds: DataSource;

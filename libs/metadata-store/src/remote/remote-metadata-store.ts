@@ -1,4 +1,4 @@
-import { ClientProxy, ClientProxyFactory, RedisOptions, Transport } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
 import { RepoType } from '@dingo/hub-protocol';
 import {
@@ -19,7 +19,10 @@ import {
   apiCacheFromWire,
   apiCacheToWire,
   metadataPatterns,
+  metadataQueue,
 } from './metadata-patterns';
+import { RedisQueueClient } from './redis-queue-client';
+import { RedisQueueEndpoint } from './redis-queue-keys';
 
 /** The metadata service did not answer (down, not subscribed, Redis unreachable) or failed. */
 export class MetadataUnavailableError extends Error {
@@ -51,12 +54,19 @@ export class RemoteMetadataStore implements MetadataPort {
     this.timeoutMs = options.timeoutMs ?? 5_000;
   }
 
-  /** `redis`: host, port, password, db... as for Nest's Redis transport. */
-  static connect(redis: RedisOptions['options'], options: RemoteMetadataOptions = {}): RemoteMetadataStore {
-    return new RemoteMetadataStore(
-      ClientProxyFactory.create({ transport: Transport.REDIS, options: redis }),
-      options,
-    );
+  /**
+   * Calls go onto the namespace's metadata queue, where exactly one metadata replica takes each
+   * (RedisQueueServer); any number of replicas may serve. `redis`: host, port, password, db.
+   */
+  static connect(redis: RedisQueueEndpoint, options: RemoteMetadataOptions = {}): RemoteMetadataStore {
+    const timeoutMs = options.timeoutMs ?? 5_000;
+    const client = new RedisQueueClient({
+      redis,
+      queue: metadataQueue(options.namespace),
+      // A call nobody waits for any more is not worth running.
+      requestTtlMs: timeoutMs,
+    });
+    return new RemoteMetadataStore(client, options);
   }
 
   async getRevision(
