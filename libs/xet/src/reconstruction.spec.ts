@@ -2,6 +2,7 @@ import {
   normalizeReconstruction,
   parseReconstructionRange,
   planReconstruction,
+  selectTerms,
   toReconstructionV1,
   toReconstructionV2,
   type StoredTerm,
@@ -70,5 +71,22 @@ describe('planReconstruction', () => {
     expect(parseReconstructionRange('bytes=0-99')).toEqual({ start: 0, end: 100 });
     expect(parseReconstructionRange('bytes=5-')).toBeUndefined();
     expect(parseReconstructionRange(undefined)).toBeUndefined();
+  });
+});
+
+describe('selectTerms with whole terms', () => {
+  it('selects a term known only as a whole, offset into it', () => {
+    const whole = [
+      { xorb: 'a', chunkStart: 0, chunkEnd: 3, unpacked: [300] },
+      { xorb: 'b', chunkStart: 4, chunkEnd: 6, unpacked: [100] },
+    ];
+    expect(selectTerms(whole, { start: 150, end: 320 })).toEqual({
+      offsetIntoFirstRange: 150,
+      terms: [
+        { hash: 'a', unpacked_length: 300, range: { start: 0, end: 3 } },
+        { hash: 'b', unpacked_length: 100, range: { start: 4, end: 6 } },
+      ],
+    });
+    expect(selectTerms(whole, { start: 400, end: 401 })).toBeUndefined();
   });
 });

@@ -50,11 +50,15 @@ export interface ReconstructionV2 {
   xorbs: Record<string, XorbMultiRangeFetch[]>;
 }
 
-/** One term of a file as stored: chunks [chunkStart, chunkStart + unpacked.length) of a xorb. */
+/**
+ * One term of a file as stored: chunks [chunkStart, chunkEnd) of a xorb. `unpacked` lists each
+ * chunk's uncompressed length when known; a term known only as a whole (as a CAS answer gives it)
+ * has `unpacked = [total]` and `chunkEnd` set, and is always selected whole.
+ */
 export interface StoredTerm {
   xorb: string;
   chunkStart: number;
-  /** Uncompressed length of each chunk of the term. */
+  chunkEnd?: number;
   unpacked: readonly number[];
 }
 
@@ -71,9 +75,12 @@ export interface PlannedFetch {
   bytes: HttpByteRange;
 }
 
-export interface ReconstructionPlan {
+export interface TermSelection {
   offsetIntoFirstRange: number;
   terms: ReconstructionTerm[];
+}
+
+export interface ReconstructionPlan extends TermSelection {
   /** Per xorb, the merged chunk ranges that cover its terms. */
   fetches: PlannedFetch[];
 }
@@ -85,15 +92,12 @@ export interface FileRange {
 }
 
 /**
- * Terms covering `range` of the file, trimmed to whole chunks: the first term starts at the chunk
- * holding `range.start` (`offsetIntoFirstRange` into it), the last ends with the chunk holding
- * `range.end − 1`. Returns undefined when `range.start` is at or past the end (HTTP 416).
+ * Terms covering `range` of the file, trimmed to whole chunks where chunk lengths are known: the
+ * first term starts at the chunk holding `range.start` (`offsetIntoFirstRange` into it), the last
+ * ends with the chunk holding `range.end − 1`. Clients cut the last term at the range's end
+ * themselves. Undefined when `range.start` is at or past the end of the file (HTTP 416).
  */
-export function planReconstruction(
-  terms: readonly StoredTerm[],
-  layout: XorbLayoutLookup,
-  range?: FileRange,
-): ReconstructionPlan | undefined {
+export function selectTerms(terms: readonly StoredTerm[], range?: FileRange): TermSelection | undefined {
   const size = terms.reduce((s, t) => s + t.unpacked.reduce((a, b) => a + b, 0), 0);
   const start = range?.start ?? 0;
   const end = Math.min(range?.end ?? size, size);
@@ -103,6 +107,7 @@ export function planReconstruction(
   let offsetIntoFirstRange = 0;
   let pos = 0;
   for (const term of terms) {
+    const whole = term.chunkEnd !== undefined && term.chunkEnd - term.chunkStart !== term.unpacked.length;
     let first = -1;
     let last = -1;
     let unpacked = 0;
@@ -122,12 +127,24 @@ export function planReconstruction(
       out.push({
         hash: term.xorb,
         unpacked_length: unpacked,
-        range: { start: term.chunkStart + first, end: term.chunkStart + last + 1 },
+        range: whole
+          ? { start: term.chunkStart, end: term.chunkEnd! }
+          : { start: term.chunkStart + first, end: term.chunkStart + last + 1 },
       });
     }
     if (pos >= end) break;
   }
-  return { offsetIntoFirstRange, terms: out, fetches: mergeFetches(out, layout) };
+  return { offsetIntoFirstRange, terms: out };
+}
+
+/** `selectTerms` plus, per xorb, the fetches that cover the selected terms. */
+export function planReconstruction(
+  terms: readonly StoredTerm[],
+  layout: XorbLayoutLookup,
+  range?: FileRange,
+): ReconstructionPlan | undefined {
+  const selection = selectTerms(terms, range);
+  return selection && { ...selection, fetches: mergeFetches(selection.terms, layout) };
 }
 
 /** Per xorb, overlapping or adjacent chunk ranges of the terms merged into one fetch each. */
