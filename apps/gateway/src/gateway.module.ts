@@ -5,6 +5,7 @@ import { AccessModule, AUTH_ENTITIES, AUTH_MIGRATIONS } from '@dingo/auth';
 import { DingoConfig } from '@dingo/config';
 import { HubApiModule } from '@dingo/hub-api';
 import { createMirror, Mirror } from '@dingo/mirror';
+import { XetMirrorModule } from '@dingo/xet-mirror';
 
 /** The data source holding the access tables (SQLite embedded; MySQL, migrated by the metadata app, distributed). */
 function accessDataSourceOf(mirror: Mirror): DataSource {
@@ -31,6 +32,18 @@ export class GatewayModule {
         AdminApiModule.forRoot({
           chunkStore: async () => (await mirrorOnce()).adapters.store,
           mirror: mirrorOnce,
+        }),
+        // Xet (token route, CAS routes) before the Hub controller's catch-all, too.
+        XetMirrorModule.forRoot(config, async () => {
+          const m = await mirrorOnce();
+          return {
+            store: m.adapters.store,
+            upstream: m.router,
+            offlineAccess: async (repo, authorization) => {
+              const v = await m.access.forCached(repo, authorization, true);
+              return v.kind === 'allow' ? 'allow' : v.kind === 'deny' ? 'deny' : 'unknown';
+            },
+          };
         }),
         HubApiModule.forMirror(mirrorOnce),
       ],

@@ -5,6 +5,7 @@ import { Mirror } from '@dingo/mirror';
 import { HubMetrics } from './hub-metrics';
 import { dingoContext, upstreamAuthorizationOf } from './upstream-authorization';
 import { AUDIT_SINK, AuditSink } from './audit-sink';
+import { RESOLVE_HEADERS, ResolveHeaders } from './resolve-headers';
 
 /** The Hub-compatible surface: resolve (files) and the API; parses, delegates, answers. */
 @Controller()
@@ -14,6 +15,7 @@ export class HubController {
     @Inject(Mirror) private readonly mirror: Mirror,
     @Inject(HubMetrics) private readonly metrics: HubMetrics,
     @Optional() @Inject(AUDIT_SINK) private readonly audit?: AuditSink,
+    @Optional() @Inject(RESOLVE_HEADERS) private readonly extraHeaders?: ResolveHeaders,
   ) {}
 
   @Head('{*path}')
@@ -44,6 +46,14 @@ export class HubController {
       range: req.headers.range,
       head,
     });
+    if (this.extraHeaders) {
+      const extra = await this.extraHeaders.headersFor(
+        answer.file,
+        upstreamAuthorizationOf(req),
+        this.publicBase(req),
+      );
+      Object.assign(answer.headers, extra);
+    }
     res.writeHead(answer.status, answer.headers);
     if (!answer.writeBody) {
       res.end();
@@ -79,6 +89,10 @@ export class HubController {
     });
   }
 
+  private publicBase(req: Request): string {
+    return this.mirror.config.publicUrl?.replace(/\/+$/, '') ?? `${req.protocol}://${req.get('host')}`;
+  }
+
   private async api(req: Request, res: Response) {
     const route = parseApiRepoPath(req.originalUrl);
     if (!req.originalUrl.startsWith('/api/')) throw HubError.notFound(`Not Found: ${req.path.slice(0, 200)}`);
@@ -89,7 +103,7 @@ export class HubController {
       authorization: upstreamAuthorizationOf(req),
       body: req.method === 'POST' ? (req as Request & { rawBody?: Buffer }).rawBody : undefined,
       contentType: req.headers['content-type'],
-      publicBase: this.mirror.config.publicUrl?.replace(/\/+$/, '') ?? `${req.protocol}://${req.get('host')}`,
+      publicBase: this.publicBase(req),
     });
     res.status(answer.status);
     for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);

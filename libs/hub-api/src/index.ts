@@ -6,3 +6,4 @@ export * from './bootstrap';
 export * from './request-id.middleware';
 export * from './upstream-authorization';
 export * from './audit-sink';
+export * from './resolve-headers';

@@ -152,6 +152,7 @@ export interface SimRequestRecord {
   range?: string;
   /** The bearer token, when one was sent. */
   auth?: string;
+  userAgent?: string;
 }
 
 export interface SimStats {
