@@ -28,6 +28,8 @@ export interface DeploymentOptions {
   upstream: string;
   /** Fresh directory for a cold mirror, an existing one for a warm restart. */
   dataDir: string;
+  /** Extra DINGO_* settings for this deployment (e.g. DINGO_XET_MODE). */
+  env?: Record<string, string>;
 }
 
 /** Thrown when a mode cannot be started on this checkout/machine: reported as "skipped", never faked. */
@@ -71,6 +73,7 @@ function mirrorEnv(opts: DeploymentOptions, port: number, mode: DeploymentMode):
     DINGO_DATA_DIR: opts.dataDir,
     DINGO_UPSTREAMS: opts.upstream,
     DINGO_LOG_LEVEL: process.env.DINGO_LOG_LEVEL || 'warn',
+    ...opts.env,
   };
 }
 
