@@ -1,5 +1,7 @@
 // hf_xet (the real client) downloads Xet-backed files through the mirror over Xet: the mirror is
 // the client's CAS; only the mirror talks to upstream (the simulator speaking the upstream protocol).
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pythonWithXet } from '@dingo/hub-simulator';
 import { XetMirror } from '@dingo/xet-mirror';
 import { MiB, pythonDownload, startXetWorld, TOKEN, type XetWorld } from './xet-world';
@@ -127,6 +129,43 @@ describe('Xet-serving mirror (DINGO_XET_MODE=serve) with the real hf_xet client'
         })
       ).status,
     ).toBeGreaterThanOrEqual(400);
+  });
+
+  it('a stored xorb range that rotted on disk is never delivered complete: cut, purged, pulled again', async () => {
+    const hash = w.sim.repo('model', 'org/xet-model')!.file('main', 'tokenizer.bin')!.xetHash!;
+    const { accessToken } = (await (
+      await fetch(`${w.gateway.url}/api/models/org/xet-model/xet-read-token/main`)
+    ).json()) as {
+      accessToken: string;
+    };
+    const rec = (await (
+      await fetch(`${w.gateway.url}/xet-cas/v1/reconstructions/${hash}`, {
+        headers: { Authorization: `Bearer ${accessToken}` },
+      })
+    ).json()) as {
+      fetch_info: Record<
+        string,
+        { url: string; range: { start: number; end: number }; url_range: { start: number; end: number } }[]
+      >;
+    };
+    const [xorb, [f]] = Object.entries(rec.fetch_info)[0];
+    const stored = join(
+      w.gateway.dataDir,
+      'chunks',
+      xorb.slice(0, 2),
+      `xorb-${xorb}`,
+      String(f.range.start * 16_384 + f.range.end),
+    );
+    const original = await readFile(stored);
+    const bad = Buffer.from(original);
+    bad[bad.length >> 1] ^= 0xff;
+    await writeFile(stored, bad);
+    const range = { headers: { Range: `bytes=${f.url_range.start}-${f.url_range.end}` } };
+    await expect(fetch(f.url, range).then((r) => r.arrayBuffer())).rejects.toThrow();
+    w.sim.stats.reset();
+    const again = Buffer.from(await (await fetch(f.url, range)).arrayBuffer());
+    expect(again.equals(original)).toBe(true);
+    expect(w.sim.stats.xetBytesServed()).toBe(original.length);
   });
 
   it('upstream down: cached Xet files still download over Xet from the mirror', async () => {

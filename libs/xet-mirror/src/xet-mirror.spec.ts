@@ -147,6 +147,19 @@ describe('XetMirror', () => {
     }
   });
 
+  it('retries a xorb range whose upstream transfer broke off (resume at range granularity)', async () => {
+    const w = await world();
+    try {
+      w.sim.injectFault(/\/xorbs\/default\//, { kind: 'reset', afterBytes: 10_000 }, 2);
+      expect((await w.rebuild()).equals(w.content)).toBe(true);
+      expect(w.sim.stats.requests.filter((q) => q.origin === 'cdn').length).toBeGreaterThan(
+        new Set(w.sim.stats.requests.filter((q) => q.origin === 'cdn').map((q) => q.path)).size,
+      );
+    } finally {
+      await w.close();
+    }
+  });
+
   it('asks upstream for fresh presigned URLs when the old ones expired', async () => {
     const w = await world({ cdnUrlTtlSeconds: 1 });
     try {
