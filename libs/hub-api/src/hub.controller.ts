@@ -5,7 +5,7 @@ import { Mirror } from '@dingo/mirror';
 import { HubMetrics } from './hub-metrics';
 import { dingoContext, upstreamAuthorizationOf } from './upstream-authorization';
 import { AUDIT_SINK, AuditSink } from './audit-sink';
-import { RESOLVE_HEADERS, ResolveHeaders } from './resolve-headers';
+import { LISTING_REWRITE, ListingRewrite, RESOLVE_HEADERS, ResolveHeaders } from './resolve-headers';
 
 /** The Hub-compatible surface: resolve (files) and the API; parses, delegates, answers. */
 @Controller()
@@ -16,6 +16,7 @@ export class HubController {
     @Inject(HubMetrics) private readonly metrics: HubMetrics,
     @Optional() @Inject(AUDIT_SINK) private readonly audit?: AuditSink,
     @Optional() @Inject(RESOLVE_HEADERS) private readonly extraHeaders?: ResolveHeaders,
+    @Optional() @Inject(LISTING_REWRITE) private readonly listings?: ListingRewrite,
   ) {}
 
   @Head('{*path}')
@@ -107,7 +108,12 @@ export class HubController {
     });
     res.status(answer.status);
     for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);
-    res.setHeader('Content-Length', answer.body.length);
-    res.end(req.method === 'HEAD' ? undefined : answer.body);
+    let body = answer.body;
+    const kind = route?.action.kind;
+    if (this.listings && route && answer.status === 200 && (kind === 'tree' || kind === 'paths-info')) {
+      body = await this.listings.rewriteListing(route.repo, body);
+    }
+    res.setHeader('Content-Length', body.length);
+    res.end(req.method === 'HEAD' ? undefined : body);
   }
 }

@@ -10,3 +10,10 @@ export interface ResolveHeaders {
     publicBase: string,
   ): Promise<Record<string, string>>;
 }
+
+/** Rewrites tree / paths-info listings before they are sent (the Xet mirror keeps or strips `xetHash`); optional. */
+export const LISTING_REWRITE = Symbol('LISTING_REWRITE');
+
+export interface ListingRewrite {
+  rewriteListing(repo: RepoRef, body: Buffer): Promise<Buffer>;
+}

@@ -1,6 +1,6 @@
 import { DynamicModule, Module, OnApplicationShutdown } from '@nestjs/common';
 import type { DingoConfig } from '@dingo/config';
-import { RESOLVE_HEADERS } from '@dingo/hub-api';
+import { LISTING_REWRITE, RESOLVE_HEADERS } from '@dingo/hub-api';
 import { XetCasController } from './xet-cas.controller';
 import { XetMirror, type XetMirrorDeps } from './xet-mirror';
 import { XetTokenController } from './xet-token.controller';
@@ -16,7 +16,8 @@ class XetMirrorLifecycle implements OnApplicationShutdown {
  * The Xet surface of the gateway. Import it BEFORE the Hub API module (whose catch-all would take
  * the routes). In `serve` mode it registers the token route and the CAS routes; in either mode it
  * provides `XetMirror` and, as the Hub controller's RESOLVE_HEADERS, its `advisor` (what resolve
- * answers carry about Xet: the mirror's Xet headers in serve mode, nothing in http mode).
+ * answers carry about Xet: the mirror's Xet headers in serve mode, nothing in http mode) and, as
+ * LISTING_REWRITE, what tree / paths-info listings keep (`xetHash` in serve mode only).
  */
 @Module({})
 export class XetMirrorModule {
@@ -33,8 +34,9 @@ export class XetMirrorModule {
           inject: [XetMirror],
         },
         { provide: RESOLVE_HEADERS, useFactory: (x: XetMirror) => x.advisor, inject: [XetMirror] },
+        { provide: LISTING_REWRITE, useFactory: (x: XetMirror) => x.advisor, inject: [XetMirror] },
       ],
-      exports: [XetMirror, RESOLVE_HEADERS],
+      exports: [XetMirror, RESOLVE_HEADERS, LISTING_REWRITE],
     };
   }
 }

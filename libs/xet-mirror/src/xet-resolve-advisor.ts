@@ -80,6 +80,18 @@ export class XetResolveAdvisor {
     return entries;
   }
 
+  /** A tree / paths-info JSON body, rewritten by `rewriteTreeEntries` (other bodies pass unchanged). */
+  async rewriteListing(repo: RepoRef, body: Buffer): Promise<Buffer> {
+    let entries: unknown;
+    try {
+      entries = JSON.parse(body.toString('utf8'));
+    } catch {
+      return body;
+    }
+    if (!Array.isArray(entries)) return body;
+    return Buffer.from(JSON.stringify(await this.rewriteTreeEntries(repo, entries)));
+  }
+
   private async xetHashOf(
     file: ResolvedFile,
     authorization: string | undefined,
