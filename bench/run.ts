@@ -19,6 +19,7 @@ import { metadataApiScenario } from './scenarios/metadata-api';
 import { modesScenario } from './scenarios/modes';
 import { BenchContext, BenchFiles, Scenario, ScenarioResult, ScenarioSkipped } from './scenarios/scenario';
 import { ttfbScenario } from './scenarios/ttfb';
+import { xetScenario } from './scenarios/xet';
 
 /** In run order; memory and modes report on what cache-hit and coalescing measured. */
 const SCENARIOS: Scenario[] = [
@@ -29,6 +30,7 @@ const SCENARIOS: Scenario[] = [
   metadataApiScenario,
   memoryScenario,
   modesScenario,
+  xetScenario,
 ];
 
 const started = Date.now();

@@ -26,10 +26,12 @@ export interface DeploymentOptions {
   repoRoot: string;
   /** Upstream hub origin (the simulator). */
   upstream: string;
-  /** The simulator's CDN origin: on loopback, so the mirror must be told it may fetch from it. */
-  cdn: string;
+  /** The simulator's other origins (CDN, Xet CAS): on loopback, so the mirror must be told it may fetch from them. */
+  trustedOrigins: string[];
   /** Fresh directory for a cold mirror, an existing one for a warm restart. */
   dataDir: string;
+  /** Extra DINGO_* settings for this deployment (e.g. DINGO_XET_MODE). */
+  env?: Record<string, string>;
 }
 
 /** Thrown when a mode cannot be started on this checkout/machine: reported as "skipped", never faked. */
@@ -72,8 +74,9 @@ function mirrorEnv(opts: DeploymentOptions, port: number, mode: DeploymentMode):
     DINGO_PORT: String(port),
     DINGO_DATA_DIR: opts.dataDir,
     DINGO_UPSTREAMS: opts.upstream,
-    DINGO_UPSTREAM_ALLOW_PRIVATE: opts.cdn,
+    DINGO_UPSTREAM_ALLOW_PRIVATE: opts.trustedOrigins.join(','),
     DINGO_LOG_LEVEL: process.env.DINGO_LOG_LEVEL || 'warn',
+    ...opts.env,
   };
 }
 

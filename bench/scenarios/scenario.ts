@@ -98,7 +98,7 @@ export class BenchContext {
     return LAUNCHERS[mode]({
       repoRoot: this.settings.repoRoot,
       upstream: this.sim.urls[upstream].hub,
-      cdn: this.sim.urls[upstream].cdn,
+      trustedOrigins: [this.sim.urls[upstream].cdn],
       dataDir,
     });
   }

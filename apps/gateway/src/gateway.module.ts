@@ -3,6 +3,7 @@ import { AdminApiModule } from '@dingo/admin-api';
 import { AccessModule, AUTH_ENTITIES, AUTH_MIGRATIONS } from '@dingo/auth';
 import { DingoConfig } from '@dingo/config';
 import { HubApiModule } from '@dingo/hub-api';
+import { XetMirrorModule } from '@dingo/xet-mirror';
 import {
   createMirrorAdapters,
   Mirror,
@@ -44,6 +45,15 @@ export class GatewayModule {
       imports: [
         AccessModule.forRoot({ config, dataSource }),
         AdminApiModule.forRoot({ mirror }),
+        // The Xet token and CAS routes (serve mode) must also come before the catch-all.
+        XetMirrorModule.forRoot(config, async () => {
+          const built = await build();
+          return {
+            store: built.adapters.store,
+            upstream: { send: (req) => built.mirror.sendUpstream(req) },
+            offlineAccess: (repo, authorization) => built.mirror.offlineVerdict(repo, authorization),
+          };
+        }),
         HubApiModule.forMirror(mirror),
       ],
       providers: [{ provide: MIRROR_ADAPTERS, useFactory: async () => (await build()).adapters }],

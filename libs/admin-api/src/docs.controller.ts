@@ -3,7 +3,7 @@ import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { ApiExcludeController, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { PublicRoute } from '@dingo/auth';
+import { PublicRoute } from '@dingo/contracts';
 import { HubError } from '@dingo/hub-protocol';
 
 export const ADMIN_API_PREFIX = '/admin/v1';

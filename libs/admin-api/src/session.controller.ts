@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { LoginService, PublicRoute, RequestAccess, Requires } from '@dingo/auth';
+import { PublicRoute } from '@dingo/contracts';
+import { LoginService, RequestAccess, Requires } from '@dingo/auth';
 import { actorId, Caller, Load } from './caller';
 import { GrantsService } from './grants.service';
 import { ChangePasswordBody, LoginBody } from './schemas';

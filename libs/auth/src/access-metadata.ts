@@ -4,7 +4,6 @@ import { AccessAction, AccessSubject, Principal } from './access-model';
 import type { SubjectLoader } from './subject-loader';
 
 export const ACCESS_RULE = 'dingo:access-rule';
-export const PUBLIC_ROUTE = 'dingo:public-route';
 
 /**
  * Loads the attributes of the resource a request targets (its owner, team, repo) so the guard can
@@ -26,6 +25,3 @@ export interface AccessRule {
 /** Declares what an admin route needs; the global AccessGuard enforces it (routes without a rule under /admin are refused). */
 export const Requires = (action: AccessAction, subject: AccessRule['subject'], load?: SubjectLoad) =>
   SetMetadata(ACCESS_RULE, { action, subject, load } satisfies AccessRule);
-
-/** No credentials needed (login, API docs). */
-export const PublicRoute = () => SetMetadata(PUBLIC_ROUTE, true);

@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 /**
  * A blob is a file's content, named by its hash: `sha256-<hex>` for LFS files (the Hub gives the
  * sha256) and `gitsha1-<hex>` for regular files (the Hub gives the git blob id). The same bytes
- * in any repo or revision are therefore stored once.
+ * in any repo or revision are therefore stored once. `xorb-<hex>` names a Xet xorb (its Xet
+ * hash), whose stored chunks are ranges of it (libs/xet-mirror).
  */
 export type BlobKey = string;
 
@@ -12,7 +13,7 @@ export interface ChunkId {
   index: number;
 }
 
-const BLOB_KEY = /^(sha256-[0-9a-f]{64}|gitsha1-[0-9a-f]{40})$/;
+const BLOB_KEY = /^(sha256-[0-9a-f]{64}|gitsha1-[0-9a-f]{40}|xorb-[0-9a-f]{64})$/;
 
 export function isBlobKey(value: string): boolean {
   return BLOB_KEY.test(value);

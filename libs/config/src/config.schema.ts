@@ -52,6 +52,20 @@ const authSchema = z
 
 export type AuthConfig = z.infer<typeof authSchema>;
 
+/** Whether clients download Xet-backed files over plain HTTP, or over Xet from the mirror (libs/xet-mirror). */
+const xetSchema = z
+  .object({
+    /** `http`: Xet signals are removed and files are served over HTTP. `serve`: the mirror is a Xet CAS for its clients. */
+    mode: z.enum(['http', 'serve']).default('http'),
+    /** Key of the mirror's CAS tokens; generated into `<dataDir>/xet-token-secret` when unset (set the same on every gateway). */
+    tokenSecret: z.string().min(32, 'xet.tokenSecret must be at least 32 characters').optional(),
+    /** Lifetime of the CAS tokens the mirror hands out (clients refresh them through the token route). */
+    tokenTtlSeconds: z.coerce.number().int().min(60).max(86_400).default(3600),
+  })
+  .strict();
+
+export type XetConfig = z.infer<typeof xetSchema>;
+
 export const configSchema = z
   .object({
     mode: z.enum(['embedded', 'distributed']).default('embedded'),
@@ -148,6 +162,8 @@ export const configSchema = z
     clusterLockTtlMs: z.coerce.number().int().min(1000).default(30_000),
     /** Identity and access control (libs/auth). */
     auth: authSchema.default(authSchema.parse({})),
+    /** Xet: HTTP-only or Xet-serving (libs/xet-mirror). */
+    xet: xetSchema.default(xetSchema.parse({})),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -32,6 +32,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({}, { nope: 1 } as never)).toThrow(/nope|Unrecognized/);
   });
 
+  it('reads the Xet switch (HTTP-only by default)', () => {
+    expect(loadConfig({}).xet.mode).toBe('http');
+    const c = loadConfig({ DINGO_XET_MODE: 'serve', DINGO_XET_TOKEN_TTL_SECONDS: '600' });
+    expect(c.xet).toEqual({ mode: 'serve', tokenTtlSeconds: 600 });
+    expect(() => loadConfig({ DINGO_XET_MODE: 'both' })).toThrow(/xet\.mode/);
+    expect(() => loadConfig({ DINGO_XET_TOKEN_SECRET: 'short' })).toThrow(/xet.tokenSecret/);
+  });
+
   it('parses sizes in binary units', () => {
     expect(parseSize('512k', 'x')).toBe(512 * 1024);
     expect(parseSize('1GiB', 'x')).toBe(1024 ** 3);

@@ -47,6 +47,9 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_POLICY_DEFAULT: (c, v) => (authOf(c).policyDefault = v),
   DINGO_ADMIN_USER: (c, v) => (authOf(c).adminUser = v),
   DINGO_ADMIN_PASSWORD: (c, v) => (authOf(c).adminPassword = v),
+  DINGO_XET_MODE: (c, v) => (xetOf(c).mode = v),
+  DINGO_XET_TOKEN_SECRET: (c, v) => (xetOf(c).tokenSecret = v),
+  DINGO_XET_TOKEN_TTL_SECONDS: (c, v) => (xetOf(c).tokenTtlSeconds = v),
 };
 
 function list(value: string): string[] {
@@ -54,6 +57,12 @@ function list(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** The `xet` section of a config input, created (as a copy) when env vars set its keys. */
+function xetOf(c: Record<string, unknown>): Record<string, unknown> {
+  c.xet = { ...((c.xet as object) ?? {}) };
+  return c.xet as Record<string, unknown>;
 }
 
 /** The `auth` section of a config input, created (as a copy) when env vars set its keys. */

@@ -1,2 +1,5 @@
 export * from './request-context';
 export * from './audit-sink';
+export * from './public-base';
+export * from './resolve-headers';
+export * from './public-route';

@@ -1,6 +1,14 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AUDIT_SINK, AuditSink, dingoContext, upstreamAuthorizationOf } from '@dingo/contracts';
+import {
+  AUDIT_SINK,
+  AuditSink,
+  dingoContext,
+  PublicBase,
+  RESOLVE_HEADERS,
+  ResolveHeaders,
+  upstreamAuthorizationOf,
+} from '@dingo/contracts';
 import { ResolveRoute } from '@dingo/hub-protocol';
 import { ByteSink, ClientGoneError, Mirror } from '@dingo/mirror';
 import { HubMetrics } from './hub-metrics';
@@ -17,15 +25,23 @@ export class FileResponder {
   constructor(
     @Inject(Mirror) private readonly mirror: Mirror,
     @Inject(HubMetrics) private readonly metrics: HubMetrics,
+    @Inject(PublicBase) private readonly publicBase: PublicBase,
     @Optional() @Inject(AUDIT_SINK) private readonly audit?: AuditSink,
+    @Optional() @Inject(RESOLVE_HEADERS) private readonly extraHeaders?: ResolveHeaders,
   ) {}
 
   async serve(req: Request, res: Response, route: ResolveRoute): Promise<void> {
+    const authorization = upstreamAuthorizationOf(req);
     const download = await this.mirror.prepareDownload(route, {
-      authorization: upstreamAuthorizationOf(req),
+      authorization,
       range: req.headers.range,
       head: req.method === 'HEAD',
     });
+    if (this.extraHeaders)
+      Object.assign(
+        download.headers,
+        await this.extraHeaders.headersFor(download.file, authorization, this.publicBase.for(req)),
+      );
     const sendHeaders = () => res.writeHead(download.status, download.headers);
     if (!download.writeBody) {
       sendHeaders();

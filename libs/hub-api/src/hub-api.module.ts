@@ -1,12 +1,12 @@
 import { DynamicModule, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Registry } from 'prom-client';
+import { PublicBase } from '@dingo/contracts';
 import { Mirror } from '@dingo/mirror';
 import { ServiceHealthModule } from '@dingo/ops';
 import { ConnectionDrain } from './connection-drain';
 import { FileResponder } from './file-responder';
 import { HubController } from './hub.controller';
 import { HubMetrics } from './hub-metrics';
-import { PublicBase } from './public-base';
 
 /** Closes the mirror (upstream sockets, database) when Nest shuts down. */
 class MirrorLifecycle implements OnApplicationShutdown {

@@ -1,10 +1,9 @@
 import { Controller, Get, Head, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { dingoContext, upstreamAuthorizationOf } from '@dingo/contracts';
+import { dingoContext, PublicBase, upstreamAuthorizationOf } from '@dingo/contracts';
 import { HubError, parseHubRequest, ParsedHubRequest } from '@dingo/hub-protocol';
 import { Mirror } from '@dingo/mirror';
 import { FileResponder } from './file-responder';
-import { PublicBase } from './public-base';
 
 /** The Hub-compatible surface: resolve (files) and the API; parses, delegates, answers. */
 @Controller()

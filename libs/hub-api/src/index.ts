@@ -4,5 +4,4 @@ export * from './hub-error.filter';
 export * from './hub-metrics';
 export * from './bootstrap';
 export * from './request-id.middleware';
-export * from './public-base';
 export * from './file-responder';

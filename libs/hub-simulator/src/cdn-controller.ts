@@ -4,9 +4,11 @@ import { rangedBody } from './byte-range';
 import { HubError } from './hub-error';
 import type { ResponseWriter } from './response-writer';
 import type { SimContext } from './sim-context';
+import { XORB_CONTENT_PREFIX } from './stats-recorder';
 import { newRequestId, type SimResponse } from './sim-response';
 
 const OBJECT_PATH = /^\/repos\/[0-9a-f]{2}\/[0-9a-f]{2}\/([0-9a-f]{64})$/;
+const XORB_PATH = /^\/xorbs\/default\/([0-9a-f]{64})$/;
 /** Like the Hub's objects, every one dates from this upload time. */
 const LAST_MODIFIED = new Date(Date.UTC(2024, 0, 1)).toUTCString();
 
@@ -25,6 +27,8 @@ export class CdnController {
     if (req.method !== 'GET' && req.method !== 'HEAD')
       throw new HubError(405, 'Method Not Allowed', 'MethodNotAllowed');
     const url = new URL(req.url ?? '/', 'http://cdn');
+    const xorb = XORB_PATH.exec(url.pathname)?.[1];
+    if (xorb) return xorbRangeResponse(this.ctx, req, url, xorb);
     const sha256 = OBJECT_PATH.exec(url.pathname)?.[1];
     if (!sha256) throw new HubError(404, 'The specified key does not exist.', 'NoSuchKey');
     if (this.ctx.signer.verify(url.pathname, url.searchParams) !== 'ok') {
@@ -49,6 +53,29 @@ export class CdnController {
       content: { sha256 },
     };
   }
+}
+
+/** A presigned xorb range (Xet transfer): only the signed Range, only before it expires. */
+function xorbRangeResponse(ctx: SimContext, req: IncomingMessage, url: URL, xorb: string): SimResponse {
+  if (ctx.xorbSigner.verify(url.pathname, url.searchParams, req.headers.range) !== 'ok') {
+    throw new HubError(403, 'Access denied', 'AccessDenied');
+  }
+  const stored = ctx.xetStore.xorb(xorb);
+  if (!stored) throw new HubError(404, 'The specified key does not exist.', 'NoSuchKey');
+  const ranged = rangedBody(req.headers.range, stored.diskPath, stored.size);
+  return {
+    status: ranged.status,
+    headers: {
+      ...cdnHeaders(),
+      'Content-Type': 'application/octet-stream',
+      ETag: `"${xorb}"`,
+      'Accept-Ranges': 'bytes',
+      'Last-Modified': LAST_MODIFIED,
+      ...ranged.headers,
+    },
+    body: ranged.body,
+    content: { sha256: `${XORB_CONTENT_PREFIX}${xorb}` },
+  };
 }
 
 function cdnHeaders(): Record<string, string> {

@@ -15,3 +15,4 @@ export type {
   SimTokenGrant,
 } from './types';
 export { gitBlobSha1, lfsPointerText } from './git-objects';
+export { downloadScript, pythonWithXet, runPythonXet, PYTHON_XET_PACKAGES } from './python-xet-client';

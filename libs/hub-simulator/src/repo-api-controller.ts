@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Caller } from './access-policy';
 import { HubError } from './hub-error';
 import type { HubRoute } from './hub-routes';
@@ -51,13 +50,12 @@ export class RepoApiController {
   xetReadToken(route: RepoRoute<'xet-read-token'>, caller: Caller): SimResponse {
     const repo = this.ctx.policy.readable(this.ctx.registry.get(route.type, route.id), caller);
     if (!repo.resolve(route.rev)) throw HubError.revisionNotFound(route.rev);
-    const accessToken = randomBytes(24).toString('base64url');
-    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const { token: accessToken, exp } = this.ctx.xetTokens.issue(repo.type, repo.id);
     return jsonResponse(
       200,
-      { accessToken, exp, casUrl: this.ctx.cdnUrl },
+      { accessToken, exp, casUrl: this.ctx.casUrl },
       {
-        'X-Xet-Cas-Url': this.ctx.cdnUrl,
+        'X-Xet-Cas-Url': this.ctx.casUrl,
         'X-Xet-Access-Token': accessToken,
         'X-Xet-Token-Expiration': String(exp),
       },

@@ -19,6 +19,12 @@ export class RepoRegistry {
     }
   }
 
+  /** Whether some revision of the repo has a file with this Xet hash (what a repo's CAS token may read). */
+  xetFileInRepo(type: SimRepoType, id: string, xetHash: string): boolean {
+    const repo = this.get(type, id);
+    return !!repo?.commits.some((c) => [...c.files.values()].some((f) => f.xetHash === xetHash));
+  }
+
   get(type: SimRepoType, id: string): SimRepoState | undefined {
     return this.repos.get(key(type, id));
   }

@@ -145,6 +145,6 @@ export class ResolveController {
   }
 
   private xetReconstructionUrl(file: SimFileInfo): string {
-    return `${this.ctx.cdnUrl}/v1/reconstructions/${file.xetHash}`;
+    return `${this.ctx.casUrl}/v1/reconstructions/${file.xetHash}`;
   }
 }

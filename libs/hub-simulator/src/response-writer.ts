@@ -48,6 +48,7 @@ export class ResponseWriter {
       status: 0,
       ...(req.headers.range && { range: req.headers.range }),
       ...(auth && { auth }),
+      ...(req.headers['user-agent'] && { userAgent: req.headers['user-agent'] }),
     });
 
     const requestFault = this.faults.takeRequestFault(url);

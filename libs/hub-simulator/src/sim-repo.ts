@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ContentStore } from './content-store';
+import type { XetCasStore } from './xet-cas-store';
 import { gitBlobSha1, gitCommitSha1, lfsPointerText } from './git-objects';
 import { RepoTree } from './repo-tree';
 import type { SimCommit, SimFileInfo, SimFileSpec, SimRepo, SimRepoSpec, SimRepoType } from './types';
@@ -70,7 +71,11 @@ export class SimRepoState implements SimRepo {
 }
 
 /** Builds every commit of a spec, writing new contents through the store. */
-export async function buildRepo(spec: SimRepoSpec, store: ContentStore): Promise<SimRepoState> {
+export async function buildRepo(
+  spec: SimRepoSpec,
+  store: ContentStore,
+  xetStore?: XetCasStore,
+): Promise<SimRepoState> {
   validateSpec(spec);
   const commits: SimCommitState[] = [];
   const lastChanges: Map<string, number>[] = [];
@@ -92,7 +97,7 @@ export async function buildRepo(spec: SimRepoSpec, store: ContentStore): Promise
     for (const fileSpec of commitSpec.files) {
       const version = versions.get(fileSpec.path) ?? 0;
       versions.set(fileSpec.path, version + 1);
-      const info = await materialize(spec.id, fileSpec, version, store);
+      const info = await materialize(spec.id, fileSpec, version, store, xetStore);
       if (files.get(fileSpec.path)?.blobId !== info.blobId) lastChange.set(fileSpec.path, index);
       files.set(fileSpec.path, info);
     }
@@ -118,6 +123,7 @@ async function materialize(
   spec: SimFileSpec,
   version: number,
   store: ContentStore,
+  xetStore?: XetCasStore,
 ): Promise<SimFileInfo> {
   const stored =
     spec.content !== undefined
@@ -130,13 +136,14 @@ async function materialize(
   if (!lfs) return { ...base, blobId: stored.gitSha1, lfs: false, xet: false };
   const pointer = lfsPointerText(stored.sha256, stored.size);
   const xet = spec.xet ?? false;
+  const xetHash = xet && xetStore ? (await xetStore.ingest(stored.sha256, stored.diskPath)).hash : undefined;
   return {
     ...base,
     blobId: gitBlobSha1(pointer),
     lfs: true,
     pointerSize: Buffer.byteLength(pointer),
     xet,
-    ...(xet && { xetHash: createHash('sha256').update(`xet\0${stored.sha256}`).digest('hex') }),
+    ...(xetHash && { xetHash }),
   };
 }
 

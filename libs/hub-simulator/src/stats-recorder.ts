@@ -1,5 +1,8 @@
 import type { SimOrigin, SimRequestRecord, SimStats } from './types';
 
+/** Xorb bytes are counted under this prefix + the xorb hash in place of a sha256. */
+export const XORB_CONTENT_PREFIX = 'xorb-';
+
 interface ServedBytes {
   sha256: string;
   /** Repo file path; undefined for CDN bytes (the CDN only knows the sha256). */
@@ -36,6 +39,16 @@ export class StatsRecorder implements SimStats {
           e.path !== undefined ? e.path === filter.path : this.pathsOf(e.sha256).has(filter.path);
         if (!samePath) continue;
       }
+      total += e.bytes;
+    }
+    return total;
+  }
+
+  xetBytesServed(filter: { xorb?: string } = {}): number {
+    let total = 0;
+    for (const e of this.served.values()) {
+      if (!e.sha256.startsWith(XORB_CONTENT_PREFIX)) continue;
+      if (filter.xorb !== undefined && e.sha256 !== `${XORB_CONTENT_PREFIX}${filter.xorb}`) continue;
       total += e.bytes;
     }
     return total;

@@ -65,6 +65,12 @@ export interface SimOptions {
   /** 0 = ephemeral (default). */
   port?: number;
   cdnPort?: number;
+  /**
+   * Loopback address of the CDN origin (default 127.0.0.1). huggingface_hub follows a HEAD redirect
+   * whose host equals the endpoint's (ports are ignored), so Python suites that must see the Hub's
+   * 302 itself, as on the real Hub, give the CDN its own host, e.g. 127.0.0.2.
+   */
+  cdnHost?: string;
   tokens?: Record<string, SimTokenGrant>;
   /** Bytes/s cap for each connection's file body (hub resolve + CDN); 0/undefined = unlimited. */
   bandwidthPerConnection?: number;
@@ -79,6 +85,16 @@ export interface SimOptions {
    * `Accept-Encoding: gzip` (why Python sends `identity` on its HEAD). Off by default.
    */
   gzipTextFiles?: boolean;
+  /** The CAS origin (Xet reconstruction API); 0 = ephemeral. */
+  casPort?: number;
+  /** How new xorb chunks are compressed (falls back to none per chunk when it does not help). Default lz4. */
+  xetCompression?: 'none' | 'lz4' | 'bg4-lz4';
+  /** Chunk bytes per xorb (default 64 MiB, like the Hub); lower it to spread a file over several xorbs. */
+  xetXorbBytes?: number;
+  /** Lifetime of tokens from `xet-read-token` (default 3600). Expired -> CAS answers 401. */
+  xetTokenTtlSeconds?: number;
+  /** Serve `GET /v2/reconstructions/…` (default true); false answers 404 so clients fall back to v1. */
+  xetReconstructionV2?: boolean;
 }
 
 export type SimFault =
@@ -103,7 +119,7 @@ export interface SimFileInfo {
   /** Where the content is stored (shared by every file with the same sha256). */
   diskPath: string;
   xet: boolean;
-  /** Xet files only: the 64-hex hash sent as X-Xet-Hash. */
+  /** Xet files only: the file's real Xet hash (64 hex), sent as X-Xet-Hash; its chunks are in xorbs. */
   xetHash?: string;
 }
 
@@ -126,7 +142,7 @@ export interface SimRepo {
   file(rev: string, path: string): SimFileInfo | undefined;
 }
 
-export type SimOrigin = 'hub' | 'cdn';
+export type SimOrigin = 'hub' | 'cdn' | 'cas';
 
 export interface SimRequestRecord {
   method: string;
@@ -138,6 +154,7 @@ export interface SimRequestRecord {
   range?: string;
   /** The bearer token, when one was sent. */
   auth?: string;
+  userAgent?: string;
 }
 
 export interface SimStats {
@@ -147,6 +164,8 @@ export interface SimStats {
    * `path` is the file path in the repo; CDN bytes count for every path whose content has that sha256.
    */
   bytesServed(filter?: { sha256?: string; path?: string }): number;
+  /** Xorb bytes served to Xet clients (CDN origin), all xorbs or one. Also included in bytesServed(). */
+  xetBytesServed(filter?: { xorb?: string }): number;
   count(filter: { method?: string; origin?: SimOrigin; pathIncludes?: string }): number;
   reset(): void;
 }

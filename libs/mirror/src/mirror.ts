@@ -1,9 +1,15 @@
 import { join } from 'node:path';
 import { DingoConfig } from '@dingo/config';
 import { RateLimiter } from '@dingo/concurrency';
-import { RepoRef, ResolveRoute } from '@dingo/hub-protocol';
+import { HubError, RepoRef, ResolveRoute } from '@dingo/hub-protocol';
 import { JobHandler, PRIORITY } from '@dingo/jobs';
-import { UpstreamAddressPolicy, UpstreamHttp, UpstreamRouter } from '@dingo/upstream';
+import {
+  UpstreamAddressPolicy,
+  UpstreamHttp,
+  UpstreamRequest,
+  UpstreamResponse,
+  UpstreamRouter,
+} from '@dingo/upstream';
 import { CachedRepoAccess } from './access/cached-repo-access';
 import { ApiAnswer, ApiProxy, ApiRequest } from './api/api-proxy';
 import { LocalApiAnswers } from './api/local-api-answers';
@@ -99,9 +105,9 @@ export class Mirror {
       this.router,
       this.access,
       manifests,
-      new LocalApiAnswers(revisions, manifests, this.access),
+      new LocalApiAnswers(revisions, manifests, this.access, config.xet.mode),
       revisions,
-      config.revisionTtlSeconds * 1000,
+      { ttlMs: config.revisionTtlSeconds * 1000, xetMode: config.xet.mode },
     );
     this.sync = new RepoSync(locator, ledger, this.puller, this.api, adapters.pullFile);
     this.scrubber = new BlobScrubber(meta, ledger, store, {
@@ -134,6 +140,28 @@ export class Mirror {
 
   queueSnapshotPull(job: PullSnapshotJob, jobId: string): Promise<void> {
     return this.adapters.pullSnapshot.add(job, { priority: PRIORITY.prefetch, jobId });
+  }
+
+  /**
+   * Requests to upstream with the mirror's routing, failover and address policy (relative URLs go
+   * to the chosen hub, absolute ones as they are): for features with their own upstream protocol.
+   */
+  sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
+    return this.router.send(req);
+  }
+
+  /** While upstream is unreachable: may this caller read the repo, by the verdicts the mirror kept? */
+  async offlineVerdict(
+    repo: RepoRef,
+    authorization: string | undefined,
+  ): Promise<'allow' | 'deny' | 'unknown'> {
+    try {
+      return (await this.access.admits(repo, authorization, { why: 'upstream unreachable' }))
+        ? 'allow'
+        : 'unknown';
+    } catch (err) {
+      return err instanceof HubError && err.code === 'UpstreamUnavailable' ? 'unknown' : 'deny';
+    }
   }
 
   /** Whether cached content of `repo` may be served to this caller now (same rule as downloads). */

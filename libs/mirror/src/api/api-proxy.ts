@@ -61,7 +61,7 @@ export class ApiProxy {
     private readonly manifests: CommitManifests,
     private readonly local: LocalApiAnswers,
     private readonly revisions: RevisionCache,
-    private readonly ttlMs: number,
+    private readonly options: { ttlMs: number; xetMode: 'http' | 'serve' },
   ) {}
 
   async handle(req: ApiRequest): Promise<ApiAnswer> {
@@ -78,7 +78,7 @@ export class ApiProxy {
     const cacheable = req.method === 'GET' || req.route?.action.kind === 'paths-info';
     const key = this.cacheKey(req, url);
     const cached = cacheable ? await this.meta.getApiCache(key) : undefined;
-    const fresh = cached && (cached.immutable || Date.now() - cached.fetchedAt < this.ttlMs);
+    const fresh = cached && (cached.immutable || Date.now() - cached.fetchedAt < this.options.ttlMs);
     if (fresh && (!repo || (await this.access.admits(repo, req.authorization, false))))
       return this.fromCache(cached, 'HIT');
     // One upstream refresh per answer and caller at a time: a burst on an expired entry is one request.
@@ -129,7 +129,8 @@ export class ApiProxy {
     }
     originFreeLinks(headers, res.origin);
     let body = await readSmallBody(res.body, MAX_API_BODY, res.headers['content-encoding']);
-    if (req.route) body = withoutXetHashes(req.route, body);
+    // An HTTP-only mirror keeps clients off Xet; a Xet-serving one answers Xet itself (libs/xet-mirror).
+    if (req.route && this.options.xetMode === 'http') body = withoutXetHashes(req.route, body);
     if (repo) {
       this.access.remember(repo, req.authorization, true);
       await this.learn(repo, req, body);
@@ -174,7 +175,8 @@ export class ApiProxy {
 
   /** Repo answers are shared by every caller the access rules admit; the rest are per caller. */
   private cacheKey(req: ApiRequest, url: string): string {
-    const h = createHash('sha256').update(`${req.method} ${url}\n`);
+    // The Xet mode changes what listings say: a mode switch must not serve the other mode's answers.
+    const h = createHash('sha256').update(`${req.method} ${url}\nxet:${this.options.xetMode}\n`);
     if (!req.route) h.update(`auth:${req.authorization ?? ''}\n`);
     if (req.body) h.update(req.body);
     return h.digest('hex');

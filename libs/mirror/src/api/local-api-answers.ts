@@ -16,6 +16,7 @@ export class LocalApiAnswers {
     private readonly revisions: RevisionCache,
     private readonly manifests: CommitManifests,
     private readonly access: CachedRepoAccess,
+    private readonly xetMode: 'http' | 'serve',
   ) {}
 
   async answer(
@@ -25,7 +26,7 @@ export class LocalApiAnswers {
     authorization: string | undefined,
   ): Promise<ApiAnswer | undefined> {
     const { action } = route;
-    if (action.kind === 'other' && action.rest.split('/')[0] === 'xet-read-token')
+    if (this.xetMode === 'http' && action.kind === 'other' && action.rest.split('/')[0] === 'xet-read-token')
       throw HubError.notFound(
         'This mirror serves files over HTTP only: Xet storage is not available through it',
       );

@@ -1,6 +1,6 @@
 import { hostname, networkInterfaces } from 'node:os';
 import type { Request } from 'express';
-import { DingoConfig } from '@dingo/config';
+import type { DingoConfig } from '@dingo/config';
 
 /**
  * The base URL to put into links this response hands out (`Link` paging, `Location`). The
