@@ -5,6 +5,8 @@ the real Hub (decided by `hf_raise_for_status` in huggingface_hub/utils/_http.py
 and the X-Error-Code header).
 """
 
+from pathlib import Path
+
 import pytest
 from huggingface_hub import (
     HfFileSystem,
@@ -85,6 +87,9 @@ def test_missing_file_raises_entry_not_found(cache_dir):
     with pytest.raises(EntryNotFoundError) as e:
         hf_hub_download("org/model", "no/such/file.bin", cache_dir=cache_dir)
     assert isinstance(e.value, HfHubHTTPError), "a remote 404, not a local cache miss"
+    # With X-Repo-Commit on the 404 the client remembers the absence (and skips the request next time).
+    commit = repo("org/model").commit()["sha"]
+    assert (Path(cache_dir) / "models--org--model" / ".no_exist" / commit / "no/such/file.bin").exists()
     with pytest.raises(EntryNotFoundError):
         hf_hub_download("org/csv-data", "nope.csv", repo_type="dataset", cache_dir=cache_dir)
     with pytest.raises(FileNotFoundError):
