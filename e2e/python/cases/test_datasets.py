@@ -26,15 +26,19 @@ else:
 """
 
 
-def load(home, *args, **kwargs):
+def load(home, *args, deadline=300, **kwargs):
+    """The splits as lists of rows, or None if the load did not finish within `deadline` seconds."""
     import subprocess
     import sys
 
     env = client_env(home)
-    proc = subprocess.run(
-        [sys.executable, "-c", LOAD, json.dumps({"args": list(args), **kwargs})],
-        env=env, capture_output=True, text=True, timeout=300,
-    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", LOAD, json.dumps({"args": list(args), **kwargs})],
+            env=env, capture_output=True, text=True, timeout=deadline,
+        )
+    except subprocess.TimeoutExpired:
+        return None
     assert proc.returncode == 0, f"load_dataset{args} {kwargs} failed:\n{proc.stderr[-6000:]}"
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -66,18 +70,19 @@ def test_load_dataset_streaming(tmp_path):
 
 
 def test_load_dataset_with_the_upstream_down(tmp_path):
-    """Goal: a new client loads what the mirror has cached about as fast as online (1.5x + 2 s)."""
+    """A new client loads what the mirror has cached, about as fast as online: within 1.5x + 2 s
+    (cut off there; huggingface_hub's 5xx backoff on files the repo lacks would take minutes)."""
     t0 = time.time()
     load(tmp_path / "warm", "org/parquet-data")
     online = time.time() - t0
+    deadline = 1.5 * online + 2
     seq = last_seq()
     with upstream_stopped():
-        t0 = time.time()
-        assert_splits(load(tmp_path / "cold", "org/parquet-data"))
-        seconds = time.time() - t0
+        got = load(tmp_path / "cold", "org/parquet-data", deadline=deadline)
     seen = requests_since(seq)
-    print(f"upstream down: {seconds:.1f} s (online: {online:.1f} s); the mirror answered:\n{summarize(seen)}")
-    assert seconds <= 1.5 * online + 2, (
-        f"load_dataset with the upstream down took {seconds:.1f} s vs {online:.1f} s online; the mirror answered:\n"
-        + summarize([r for r in seen if (r.get("status") or 0) >= 500])
+    print(f"online: {online:.1f} s; the mirror answered with the upstream down:\n{summarize(seen)}")
+    assert got is not None, (
+        f"load_dataset with the upstream down did not finish within {deadline:.1f} s (online: {online:.1f} s); "
+        "the mirror answered with 5xx:\n" + summarize([r for r in seen if (r.get("status") or 0) >= 500])
     )
+    assert_splits(got)
