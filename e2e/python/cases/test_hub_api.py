@@ -18,7 +18,7 @@ from huggingface_hub import (
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.hf_api import RepoFile, RepoFolder
 
-from harness import TOKEN, TREE_PAGE_SIZE, last_seq, repo, requests_since
+from harness import ENDPOINT, TOKEN, TREE_PAGE_SIZE, last_seq, repo, requests_since
 
 MODEL = repo("org/model")
 MANY = repo("org/many-files")
@@ -132,3 +132,17 @@ def test_whoami_with_the_users_token():
     with pytest.raises(HfHubHTTPError) as e:
         whoami(token="hf_not_a_token")
     assert e.value.response.status_code == 401
+
+
+def test_xet_read_token_does_not_hand_out_the_upstream_storage():
+    """The route hf_xet asks for CAS credentials (X-Xet-Refresh-Route / xet-read-token): whatever the
+    mirror answers, it must not give the client the upstream's CAS address and token, which would let
+    hf_xet fetch around the mirror."""
+    from huggingface_hub.utils import get_session
+
+    commit = MODEL.commit()["sha"]
+    res = get_session().get(f"{ENDPOINT}/api/models/org/model/xet-read-token/{commit}")
+    if res.status_code == 200:
+        body = res.json() if "json" in res.headers.get("content-type", "") else {}
+        cas = body.get("casUrl") or res.headers.get("X-Xet-Cas-Url")
+        assert cas is None or cas.startswith(ENDPOINT), f"the mirror handed out the upstream CAS {cas}: {body}"

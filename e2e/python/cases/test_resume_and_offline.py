@@ -61,6 +61,14 @@ def _release_upstream():
     control("POST", "/sim/drop-connections")  # the stalled upstream transfer fails now; the mirror pulls it again
 
 
+def _client_range_gets(seq):
+    """Range GETs of big.bin sent by huggingface_hub (not the test's own warm-up request)."""
+    return [
+        r for r in requests_since(seq)
+        if r["url"].endswith("/big.bin") and r.get("range") and "hf_hub" in (r.get("userAgent") or "")
+    ]
+
+
 def test_client_resumes_with_a_range_request_after_a_stalled_transfer(tmp_path):
     """huggingface_hub's http_get resumes itself (Range: bytes=<written>-) when a transfer times out."""
     f = BIG.file("big.bin")
@@ -68,7 +76,7 @@ def test_client_resumes_with_a_range_request_after_a_stalled_transfer(tmp_path):
     child = _stalled_client(tmp_path / "cache", client_env(tmp_path / "home", HF_HUB_DOWNLOAD_TIMEOUT=3), "big.bin")
     try:
         deadline = time.time() + 30
-        while not [r for r in requests_since(seq) if r["url"].endswith("/big.bin") and r.get("range", "").startswith("bytes=1")]:
+        while not _client_range_gets(seq):
             assert time.time() < deadline, "the client did not retry with a Range request"
             time.sleep(0.1)
     finally:
@@ -76,8 +84,11 @@ def test_client_resumes_with_a_range_request_after_a_stalled_transfer(tmp_path):
     out, err = child.communicate(timeout=120)
     assert child.returncode == 0, err[-4000:]
     assert sha256_file(out.strip().splitlines()[-1]) == f["sha256"]
-    resumed = [r for r in requests_since(seq) if r["url"].endswith("/big.bin") and r.get("range", "").startswith("bytes=1")]
-    assert [(r["range"], r["status"]) for r in resumed] == [(f"bytes={10 * MiB}-", 206)], resumed
+    resumed = _client_range_gets(seq)
+    assert len(resumed) == 1 and resumed[0]["status"] == 206, resumed
+    # The client resumes from what it wrote: whole 10 MiB blocks (DOWNLOAD_CHUNK_SIZE).
+    start = int(resumed[0]["range"].removeprefix("bytes=").removesuffix("-"))
+    assert 0 < start < f["size"] and start % (10 * MiB) == 0, resumed
 
 
 def test_download_after_the_client_is_killed_mid_file(tmp_path):
@@ -105,7 +116,7 @@ def test_download_after_the_client_is_killed_mid_file(tmp_path):
     assert out.returncode == 0, out.stderr[-4000:]
     assert sha256_file(out.stdout.strip().splitlines()[-1]) == f["sha256"]
     upstream = control("GET", f"/sim/bytes?sha256={f['sha256']}") - before
-    assert upstream <= f["size"] + MiB, f"the upstream sent {upstream} bytes for a {f['size']}-byte file"
+    assert upstream <= f["size"] + 2 * MiB, f"the upstream sent {upstream} bytes for a {f['size']}-byte file"
 
 
 def test_hf_hub_offline_after_a_warm_download(tmp_path):
