@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pythonOf } from '@dingo/test-infra';
 import { LabProcess, LabUnavailableError, NetnsLab } from './netns-lab';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -73,14 +74,12 @@ export function preflight(): { python: string } {
   } catch {
     missing.push('the keepalived_script user (useradd -r -M -s /usr/sbin/nologin keepalived_script)');
   }
-  const python = process.env.DINGO_PYTHON;
-  if (!python) missing.push('DINGO_PYTHON (a python with huggingface_hub installed)');
-  else {
-    try {
-      execFileSync(python, ['-c', 'import huggingface_hub'], { stdio: 'ignore' });
-    } catch {
-      missing.push(`huggingface_hub in DINGO_PYTHON (${python})`);
-    }
+  let python: string | undefined;
+  try {
+    python = process.env.DINGO_PYTHON || pythonOf('hub2');
+    execFileSync(python, ['-c', 'import huggingface_hub'], { stdio: 'ignore' });
+  } catch (err) {
+    missing.push(`a python with huggingface_hub: ${(err as Error).message.split('\n')[0]}`);
   }
   if (missing.length)
     throw new LabUnavailableError(`the HA suite cannot run here; missing: ${missing.join('; ')}`);

@@ -6,6 +6,8 @@ export class HubError extends Error {
     readonly status: number,
     message: string,
     readonly code?: string,
+    /** Extra response headers, e.g. the X-Repo-Commit of an EntryNotFound. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -19,8 +21,12 @@ export class HubError extends Error {
     return new HubError(404, `Invalid rev id: ${rev}`, 'RevisionNotFound');
   }
 
-  static entryNotFound(): HubError {
-    return new HubError(404, 'Entry not found', 'EntryNotFound');
+  /**
+   * With the commit the revision resolved to: huggingface_hub reads X-Repo-Commit from this 404 to
+   * cache the file's absence (`.no_exist/<commit>/<path>`) and skip the request next time.
+   */
+  static entryNotFound(commit?: string): HubError {
+    return new HubError(404, 'Entry not found', 'EntryNotFound', commit ? { 'X-Repo-Commit': commit } : {});
   }
 
   static gatedAnonymous(type: SimRepoType, id: string): HubError {

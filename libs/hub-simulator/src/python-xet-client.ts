@@ -1,8 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { pythonOf } from '@dingo/test-infra';
 
 const run = promisify(execFile);
 
@@ -13,9 +11,8 @@ let cached: Promise<string> | undefined;
 
 /**
  * A Python interpreter with huggingface_hub 2.0.0 and hf_xet 1.6.0: `DINGO_PYTHON_XET` when set,
- * else a venv created once under the temp dir from the pip index `DINGO_PIP_INDEX_URL`
- * (default: the machine's local index, `file:///opt/pypi/simple`). Throws, loudly, when neither
- * works: a Xet suite must not pass by skipping its real client.
+ * else the `hub2-xet` set-up of e2e/python/setup-venvs.sh. Throws, loudly, when it is missing or
+ * lacks the packages: a Xet suite must not pass by skipping its real client.
  */
 export function pythonWithXet(): Promise<string> {
   cached ??= locate();
@@ -23,23 +20,7 @@ export function pythonWithXet(): Promise<string> {
 }
 
 async function locate(): Promise<string> {
-  const given = process.env.DINGO_PYTHON_XET;
-  const python = given || join(tmpdir(), 'dingo-xet-venv-hub2.0.0-xet1.6.0', 'bin', 'python');
-  if (!given && !existsSync(python)) {
-    const venv = join(python, '..', '..');
-    const index = process.env.DINGO_PIP_INDEX_URL || 'file:///opt/pypi/simple';
-    try {
-      await run('python3', ['-m', 'venv', venv]);
-      await run(python, ['-m', 'pip', 'install', '-q', '--index-url', index, ...PYTHON_XET_PACKAGES], {
-        timeout: 300_000,
-      });
-    } catch (err) {
-      throw new Error(
-        `Cannot create a Python venv with ${PYTHON_XET_PACKAGES.join(' ')} (index ${index}); ` +
-          `set DINGO_PYTHON_XET to a python that has them. ${(err as Error).message}`,
-      );
-    }
-  }
+  const python = process.env.DINGO_PYTHON_XET || pythonOf('hub2-xet');
   const check = `import huggingface_hub, hf_xet; print(huggingface_hub.__version__)`;
   const { stdout } = await run(python, ['-c', check]).catch((err: Error) => {
     throw new Error(`${python} cannot import huggingface_hub and hf_xet: ${err.message}`);

@@ -129,7 +129,14 @@ export function treeEntryJson(repo: SimRepoState, node: TreeNode, expand: boolea
   if (expand) {
     const last = repo.commits[node.lastChange];
     entry.lastCommit = { id: last.sha, title: last.message, date: last.date.toISOString() };
-    if (file) entry.securityFileStatus = { status: 'safe' };
+    // huggingface_hub's RepoFile reads avScan and pickleImportScan unconditionally (KeyError without them).
+    if (file) {
+      entry.securityFileStatus = {
+        status: 'safe',
+        avScan: { status: 'safe' },
+        pickleImportScan: { status: 'unscanned', pickleImports: [] },
+      };
+    }
   }
   return entry;
 }

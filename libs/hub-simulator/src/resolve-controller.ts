@@ -26,7 +26,7 @@ export class ResolveController {
     const commit = repo.resolve(route.rev);
     if (!commit) throw HubError.revisionNotFound(route.rev);
     const file = commit.files.get(route.path);
-    if (!file) throw HubError.entryNotFound();
+    if (!file) throw HubError.entryNotFound(commit.sha);
     const base = { 'X-Repo-Commit': commit.sha, 'Accept-Ranges': 'bytes' };
 
     if (file.lfs && route.raw) return this.pointer(file, base);

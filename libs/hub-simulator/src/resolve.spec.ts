@@ -183,6 +183,7 @@ describe('HubSimulator resolve', () => {
         method: 'HEAD',
       });
       expect(main.headers['x-error-code']).toBe('EntryNotFound');
+      expect(main.headers['x-repo-commit']).toBe(data.commits.at(-1)!.sha);
     });
 
     it('answers RevisionNotFound for unknown revisions', async () => {

@@ -75,6 +75,7 @@ export function hubErrorResponse(err: HubError): SimResponse {
       ...(err.code && { 'X-Error-Code': err.code }),
       'X-Error-Message': err.message,
       ...(err.status === 429 && { 'Retry-After': '1' }),
+      ...err.headers,
     },
   );
 }
