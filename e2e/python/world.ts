@@ -161,6 +161,7 @@ export async function startPythonWorld(fixturesDir: string) {
 
   const gateway: RunningGateway = await startEmbeddedGateway((c) => GatewayModule.forConfig(c), {
     upstreams: [sim.url],
+    upstreamAllowPrivate: [sim.cdnUrl],
     chunkSizeBytes: 1 * MiB,
     revisionTtlSeconds: 60,
     upstreamRetries: 4,

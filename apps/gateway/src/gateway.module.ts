@@ -52,6 +52,7 @@ export class GatewayModule {
             store: built.adapters.store,
             upstream: { send: (req) => built.mirror.sendUpstream(req) },
             offlineAccess: (repo, authorization) => built.mirror.offlineVerdict(repo, authorization),
+            registerCachedSource: (holds) => built.mirror.addCachedElsewhere(holds),
           };
         }),
         HubApiModule.forMirror(mirror),

@@ -1,3 +1,4 @@
 export * from './config.schema';
-export { loadConfig, loadConfigOrExit, parseSize, ConfigError } from './load-config';
+export { loadConfig, loadConfigOrExit, parseSize, ConfigError, StartupError, runMain } from './load-config';
 export * from './redis-options';
+export * from './version';

@@ -16,7 +16,7 @@ import { LocalApiAnswers } from './api/local-api-answers';
 import { BlobLedger } from './blobs/blob-ledger';
 import { BlobScrubber } from './blobs/blob-scrubber';
 import { BlobVerifier } from './blobs/blob-verifier';
-import { FileDownload, FileDownloads } from './download/file-downloads';
+import { CachedElsewhere, FileDownload, FileDownloads } from './download/file-downloads';
 import { CommitManifests } from './files/commit-manifests';
 import { FileLocator } from './files/file-locator';
 import { RevisionCache } from './files/revision-cache';
@@ -127,6 +127,11 @@ export class Mirror {
     opts: { authorization?: string; range?: string; head: boolean },
   ): Promise<FileDownload> {
     return this.downloads.prepare(route, opts);
+  }
+
+  /** Another store that may hold whole files (a HEAD while upstream is down asks it too). */
+  addCachedElsewhere(source: CachedElsewhere): void {
+    this.downloads.addCachedElsewhere(source);
   }
 
   /** The Hub API (info, tree, paths-info, listings, …), through the cache. */

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import type { Response } from 'express';
+import { DINGO_VERSION } from '@dingo/config';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DependencyChecks, Readiness, ReadinessReport } from './readiness';
 
@@ -32,7 +33,11 @@ class ServiceHealthController implements BeforeApplicationShutdown {
 
   @Get('live')
   live() {
-    return { status: 'ok', info: { process: { status: 'up', uptimeSeconds: Math.round(process.uptime()) } } };
+    return {
+      status: 'ok',
+      version: DINGO_VERSION,
+      info: { process: { status: 'up', uptimeSeconds: Math.round(process.uptime()) } },
+    };
   }
 
   @Get()
@@ -47,7 +52,7 @@ class ServiceHealthController implements BeforeApplicationShutdown {
     // generic "Service Unavailable Exception" and hide which dependency failed.
     res.status(report.ok ? 200 : 503);
     res.setHeader('Cache-Control', 'no-store');
-    return report.body;
+    return { ...report.body, version: DINGO_VERSION };
   }
 
   beforeApplicationShutdown(): void {

@@ -13,19 +13,21 @@ class XetMirrorLifecycle implements OnApplicationShutdown {
 }
 
 /**
- * The Xet surface of the gateway. Import it BEFORE the Hub API module (whose catch-all would take
- * the routes). In `serve` mode it registers the token route and the CAS routes; in either mode it
- * provides `XetMirror` and, as the file responder's RESOLVE_HEADERS, its `advisor` (what resolve
- * answers carry about Xet: the mirror's Xet headers in serve mode, nothing in http mode). Whether
- * tree / paths-info listings keep `xetHash` is the API proxy's (it follows the same mode).
+ * The Xet surface of the gateway, in `serve` mode (empty in `http` mode). Import it BEFORE the Hub
+ * API module (whose catch-all would take the routes). It registers the token route and the CAS
+ * routes, and provides `XetMirror` and, as the file responder's RESOLVE_HEADERS, its `advisor`
+ * (the mirror's Xet headers on resolve answers of Xet-backed files). Whether tree / paths-info
+ * listings keep `xetHash` is the API proxy's (it follows the same mode).
  */
 @Module({})
 export class XetMirrorModule {
   static forRoot(config: DingoConfig, deps: () => Promise<XetMirrorDeps>): DynamicModule {
+    // HTTP-only: nothing to serve, no index, no tokens; the API proxy keeps listings Xet-free.
+    if (config.xet.mode !== 'serve') return { module: XetMirrorModule };
     return {
       module: XetMirrorModule,
       global: true,
-      controllers: config.xet.mode === 'serve' ? [XetTokenController, XetCasController] : [],
+      controllers: [XetTokenController, XetCasController],
       providers: [
         { provide: XetMirror, useFactory: async () => new XetMirror(config, await deps()) },
         {

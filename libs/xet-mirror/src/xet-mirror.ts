@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChunkStore } from '@dingo/chunk-store';
-import type { DingoConfig } from '@dingo/config';
+import { type DingoConfig, StartupError } from '@dingo/config';
 import { HubError, type RepoRef } from '@dingo/hub-protocol';
 import { UpstreamUnreachableError } from '@dingo/upstream';
 import { CasTokens } from './cas-tokens';
@@ -22,6 +22,8 @@ export interface XetMirrorDeps {
   upstream: UpstreamSender;
   /** The Xet index; default: SQLite at `<dataDir>/xet-index.sqlite`. */
   index?: XetIndex;
+  /** Tells the core this mirror may hold whole files (so a HEAD offline is not refused). */
+  registerCachedSource?: (holds: (file: { sha256: string | null }) => Promise<boolean>) => void;
   /** Offline, whether a caller may read a repo (the core's cached upstream verdicts). */
   offlineAccess?: (repo: RepoRef, authorization: string | undefined) => Promise<'allow' | 'deny' | 'unknown'>;
 }
@@ -57,6 +59,14 @@ export class XetMirror {
     );
     this.cas = new XetCasService(this.index, this.ranges, this.upstreamCas, this.tokens);
     this.advisor = new XetResolveAdvisor(config.xet.mode, this.index, deps.upstream, XET_CAS_PREFIX);
+    deps.registerCachedSource?.((file) => this.holdsComplete(file.sha256));
+  }
+
+  /** Whether every chunk of the file with this sha256 is stored and verified (served over Xet offline). */
+  async holdsComplete(sha256: string | null): Promise<boolean> {
+    const known = sha256 ? await this.index.getContentXetHash(sha256) : undefined;
+    if (!known?.xetHash) return false;
+    return (await this.index.getFile(known.xetHash))?.verified ?? false;
   }
 
   async issueToken(
@@ -101,6 +111,11 @@ function mkdirp(dir: string): string {
 /** `xet.tokenSecret`, else one generated once into `<dataDir>/xet-token-secret` (0600). */
 function tokenSecret(config: DingoConfig): string {
   if (config.xet.tokenSecret) return config.xet.tokenSecret;
+  // A token one gateway issues must open on any other.
+  if (config.mode === 'distributed')
+    throw new StartupError(
+      'DINGO_XET_TOKEN_SECRET is required for a distributed mirror that serves Xet (the same 32+ random characters on every gateway)',
+    );
   const file = join(mkdirp(config.dataDir), 'xet-token-secret');
   try {
     return readFileSync(file, 'utf8').trim();

@@ -3,6 +3,13 @@ import { LRUCache } from 'lru-cache';
 import { HubError, RepoRef, repoKey } from '@dingo/hub-protocol';
 import { MetadataPort, RepoVisibility } from '@dingo/metadata-store';
 
+/**
+ * What a verdict is about. A gated repo's info and file list are public while its files are not:
+ * a GatedRepo refusal of a file says nothing about the metadata. Reading files implies reading the
+ * metadata, and RepoNotFound (private, or no such repo) refuses both.
+ */
+export type AccessScope = 'files' | 'metadata';
+
 interface Verdict {
   allowed: boolean;
   error?: HubError;
@@ -34,9 +41,10 @@ export class CachedRepoAccess {
     repo: RepoRef,
     authorization: string | undefined,
     offline: { why: string } | false,
+    scope: AccessScope = 'files',
   ): Promise<boolean> {
     if ((await this.visibility(repo)) === 'public') return true;
-    const verdict = this.verdicts.get(this.key(repo, authorization));
+    const verdict = this.verdicts.get(this.key(repo, authorization, scope));
     const window = offline ? this.offlineGraceMs : this.ttlMs;
     if (verdict && Date.now() - verdict.at <= window) {
       if (verdict.allowed) return true;
@@ -69,16 +77,26 @@ export class CachedRepoAccess {
     await this.learnVisibility(repo, visibility);
   }
 
-  remember(repo: RepoRef, authorization: string | undefined, outcome: true | HubError): void {
-    this.verdicts.set(this.key(repo, authorization), {
+  /** What upstream answered this caller about `scope` of the repo (and what that implies for the other scope). */
+  remember(
+    repo: RepoRef,
+    authorization: string | undefined,
+    outcome: true | HubError,
+    scope: AccessScope,
+  ): void {
+    const verdict: Verdict = {
       allowed: outcome === true,
       error: outcome === true ? undefined : outcome,
       at: Date.now(),
-    });
+    };
+    const both =
+      (outcome === true && scope === 'files') || (outcome !== true && outcome.code === 'RepoNotFound');
+    for (const s of both ? (['files', 'metadata'] as const) : [scope])
+      this.verdicts.set(this.key(repo, authorization, s), verdict);
   }
 
-  private key(repo: RepoRef, authorization: string | undefined): string {
+  private key(repo: RepoRef, authorization: string | undefined, scope: AccessScope): string {
     const who = authorization ? createHash('sha256').update(authorization).digest('hex') : 'anonymous';
-    return `${repoKey(repo)}|${who}`;
+    return `${repoKey(repo)}|${who}|${scope}`;
   }
 }

@@ -79,7 +79,7 @@ export class ApiProxy {
     const key = this.cacheKey(req, url);
     const cached = cacheable ? await this.meta.getApiCache(key) : undefined;
     const fresh = cached && (cached.immutable || Date.now() - cached.fetchedAt < this.options.ttlMs);
-    if (fresh && (!repo || (await this.access.admits(repo, req.authorization, false))))
+    if (fresh && (!repo || (await this.access.admits(repo, req.authorization, false, 'metadata'))))
       return this.fromCache(cached, 'HIT');
     // One upstream refresh per answer and caller at a time: a burst on an expired entry is one request.
     const flight = `${key}|${createHash('sha256')
@@ -119,7 +119,7 @@ export class ApiProxy {
     }
     if (res.status >= 400) {
       const err = await hubErrorFrom(res);
-      if (repo && isAccessDenial(err)) this.access.remember(repo, req.authorization, err);
+      if (repo && isAccessDenial(err)) this.access.remember(repo, req.authorization, err, 'metadata');
       throw err;
     }
     const headers: Record<string, string> = {};
@@ -132,7 +132,7 @@ export class ApiProxy {
     // An HTTP-only mirror keeps clients off Xet; a Xet-serving one answers Xet itself (libs/xet-mirror).
     if (req.route && this.options.xetMode === 'http') body = withoutXetHashes(req.route, body);
     if (repo) {
-      this.access.remember(repo, req.authorization, true);
+      this.access.remember(repo, req.authorization, true, 'metadata');
       await this.learn(repo, req, body);
     }
     if (cacheable && res.status === 200) {
@@ -156,7 +156,7 @@ export class ApiProxy {
     why: string,
   ): Promise<ApiAnswer> {
     const repo = req.route?.repo;
-    if (cached && (!repo || (await this.access.admits(repo, req.authorization, { why }))))
+    if (cached && (!repo || (await this.access.admits(repo, req.authorization, { why }, 'metadata'))))
       return this.fromCache(cached, 'STALE');
     const local =
       req.route &&

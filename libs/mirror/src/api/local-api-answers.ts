@@ -79,7 +79,7 @@ export class LocalApiAnswers {
     const commit = await this.revisions.commitOf(route.repo, revision, offline !== false);
     const manifest = commit ? await this.manifests.get(route.repo, commit) : undefined;
     if (!commit || !manifest) return undefined;
-    if (!(await this.access.admits(route.repo, authorization, offline))) return undefined;
+    if (!(await this.access.admits(route.repo, authorization, offline, 'metadata'))) return undefined;
     return { manifest, commit };
   }
 }

@@ -2,6 +2,7 @@ import {
   contentDispositionFor,
   contentTypeFor,
   EXPOSED_HEADERS,
+  HubError,
   parseRange,
   quoteEtag,
   ResolveRoute,
@@ -11,6 +12,9 @@ import { FileLocator } from '../files/file-locator';
 import { etagOf, LocatedFile } from '../files/located-file';
 import { BlobReader } from '../read/blob-reader';
 import { ByteSink } from '../read/byte-sink';
+
+/** Another store that may hold a file's bytes completely (the Xet CAS of a Xet-serving mirror). */
+export type CachedElsewhere = (file: LocatedFile) => Promise<boolean>;
 
 /** A resolve request, decided: status and headers, and how to produce the body. */
 export interface FileDownload {
@@ -31,17 +35,30 @@ export interface FileDownload {
  * itself for every file, LFS included (clients never leave the mirror).
  */
 export class FileDownloads {
+  private readonly elsewhere: CachedElsewhere[] = [];
+
   constructor(
     private readonly locator: FileLocator,
     private readonly ledger: BlobLedger,
     private readonly reader: BlobReader,
   ) {}
 
+  addCachedElsewhere(source: CachedElsewhere): void {
+    this.elsewhere.push(source);
+  }
+
   async prepare(
     route: ResolveRoute,
     opts: { authorization?: string; range?: string; head: boolean },
   ): Promise<FileDownload> {
-    const file = await this.locator.locate(route, opts.authorization);
+    let file = await this.locator.locate(route, opts.authorization);
+    // A HEAD promises the file can be downloaded. Not fully cached, that takes upstream: ask it;
+    // when it is down, answer 503 now rather than 200 to a GET that would fail.
+    if (opts.head && file.size > 0 && !(await this.cached(file))) {
+      if (file.via === 'known') file = await this.locator.locate(route, opts.authorization, true);
+      if (file.via === 'offline')
+        throw HubError.upstreamUnavailable(`${file.path} is not cached on the mirror`);
+    }
     const range = parseRange(opts.range, file.size);
     const etag = quoteEtag(etagOf(file));
     const headers: Record<string, string> = {
@@ -70,5 +87,11 @@ export class FileDownloads {
       };
     }
     return download;
+  }
+
+  private async cached(file: LocatedFile): Promise<boolean> {
+    if (await this.ledger.isVerified(file.blobKey)) return true;
+    for (const holds of this.elsewhere) if (await holds(file)) return true;
+    return false;
   }
 }

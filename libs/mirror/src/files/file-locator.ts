@@ -43,9 +43,10 @@ export class FileLocator {
     private readonly revisions: RevisionCache,
   ) {}
 
-  async locate(route: ResolveRoute, authorization?: string): Promise<LocatedFile> {
+  /** `askUpstream`: skip what the mirror knows and ask upstream (offline, fall back on it all the same). */
+  async locate(route: ResolveRoute, authorization?: string, askUpstream = false): Promise<LocatedFile> {
     const { repo, revision, path } = route;
-    const commit = await this.revisions.commitOf(repo, revision, false);
+    const commit = askUpstream ? undefined : await this.revisions.commitOf(repo, revision, false);
     if (commit) {
       const known = await this.knownAt(repo, commit, path, authorization, false);
       if (known) return known;
@@ -63,7 +64,7 @@ export class FileLocator {
     }
     if (res.status >= 400) {
       const err = await hubErrorFrom(res);
-      if (isAccessDenial(err)) this.access.remember(repo, authorization, err);
+      if (isAccessDenial(err)) this.access.remember(repo, authorization, err, 'files');
       const missingAt = err.headers['X-Repo-Commit'];
       if (err.code === 'EntryNotFound' && missingAt && GIT_SHA1.test(missingAt))
         this.manifests.learn(repo, missingAt, authorization);
@@ -71,12 +72,12 @@ export class FileLocator {
     }
     drain(res.body);
     const file = this.fileFromHead(repo, revision, path, res);
-    this.access.remember(repo, authorization, true);
+    this.access.remember(repo, authorization, true, 'files');
     if (!authorization) await this.access.learnVisibility(repo, 'public');
     await this.meta.putFile(file);
     await this.revisions.remember(repo, revision, file.commit);
     this.manifests.learn(repo, file.commit, authorization);
-    return locatedFile(file);
+    return locatedFile(file, 'upstream');
   }
 
   /**
@@ -95,12 +96,13 @@ export class FileLocator {
     const manifest = cached ? undefined : await this.manifests.get(repo, commit);
     if (!cached && !manifest) return undefined;
     if (!(await this.access.admits(repo, authorization, offline))) return undefined;
-    if (cached) return locatedFile(cached);
+    const via = offline ? 'offline' : 'known';
+    if (cached) return locatedFile(cached, via);
     const entry = manifest!.get(path);
     if (!entry) throw HubError.entryNotFound(commit);
     const file = fileFromManifest(repo, commit, entry);
     await this.meta.putFile(file);
-    return locatedFile(file);
+    return locatedFile(file, via);
   }
 
   private async locateOffline(

@@ -14,6 +14,8 @@ export interface LocatedFile {
   /** Content sha256 (LFS files). */
   sha256: string | null;
   blobKey: BlobKey;
+  /** How it was located: upstream answered just now, the mirror knew it, or upstream was unreachable. */
+  via: 'upstream' | 'known' | 'offline';
 }
 
 /** How to fetch a file's bytes from upstream; carries the caller's credentials for gated repos. */
@@ -27,7 +29,7 @@ export function etagOf(file: LocatedFile): string {
   return (file.lfs ? file.sha256 : file.blobId) ?? '';
 }
 
-export function locatedFile(file: FileRecord): LocatedFile {
+export function locatedFile(file: FileRecord, via: LocatedFile['via']): LocatedFile {
   return {
     repo: { type: file.repoType, id: file.repoId },
     commit: file.commit,
@@ -37,6 +39,7 @@ export function locatedFile(file: FileRecord): LocatedFile {
     blobId: file.blobId,
     sha256: file.sha256,
     blobKey: blobKeyFor({ sha256: file.sha256, gitBlobId: file.blobId }),
+    via,
   };
 }
 
