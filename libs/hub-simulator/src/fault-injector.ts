@@ -6,7 +6,10 @@ interface ArmedFault {
   remaining: number;
 }
 
-export type RequestFault = Extract<SimFault, { kind: 'status' | 'slow-start' }>;
+export type RequestFault = Extract<
+  SimFault,
+  { kind: 'status' | 'slow-start' | 'redirect' | 'gzip' | 'corrupt' | 'headers' }
+>;
 export type BodyFault = Extract<SimFault, { kind: 'reset' | 'stall' }>;
 
 /**
@@ -27,8 +30,7 @@ export class FaultInjector {
   }
 
   takeRequestFault(url: string): RequestFault | undefined {
-    return this.take(url, (f): f is RequestFault => f.kind === 'status' || f.kind === 'slow-start') as
-      RequestFault | undefined;
+    return this.take(url, (f) => f.kind !== 'reset' && f.kind !== 'stall') as RequestFault | undefined;
   }
 
   takeBodyFault(url: string, bodyLength: number): BodyFault | undefined {

@@ -2,7 +2,9 @@ import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FaultInjector, BodyFault } from './fault-injector';
+import { open } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import type { FaultInjector, BodyFault, RequestFault } from './fault-injector';
 import { HubError } from './hub-error';
 import { bodyLength, type SimResponse } from './sim-response';
 import type { StatsRecorder } from './stats-recorder';
@@ -62,6 +64,7 @@ export class ResponseWriter {
         response = renderError(err instanceof HubError ? err : new HubError(500, String(err)));
       }
     }
+    if (requestFault) response = await misbehave(response, requestFault);
 
     const delay = this.settings.latencyMs + (requestFault?.kind === 'slow-start' ? requestFault.delayMs : 0);
     if (delay > 0) await sleep(delay);
@@ -143,6 +146,46 @@ export class ResponseWriter {
       this.buckets.set(socket, b);
     }
     return b;
+  }
+}
+
+/** The response-changing faults: what a hostile or broken upstream sends instead of the truth. */
+async function misbehave(response: SimResponse, fault: RequestFault): Promise<SimResponse> {
+  switch (fault.kind) {
+    case 'redirect':
+      return {
+        status: fault.status ?? 302,
+        headers: { Location: fault.location, 'Content-Type': 'text/plain' },
+        body: Buffer.alloc(0),
+      };
+    case 'headers':
+      return { ...response, headers: { ...response.headers, ...fault.set } };
+    case 'gzip': {
+      const body = gzipSync(await bodyBytes(response));
+      const { 'Content-Length': _length, ...headers } = response.headers;
+      return { ...response, headers: { ...headers, 'Content-Encoding': 'gzip' }, body };
+    }
+    case 'corrupt': {
+      const body = Buffer.from(await bodyBytes(response));
+      if (fault.atByte < body.length) body[fault.atByte] ^= 0xff;
+      return { ...response, body };
+    }
+    default:
+      return response;
+  }
+}
+
+async function bodyBytes(response: SimResponse): Promise<Buffer> {
+  const body = response.body;
+  if (!body) return Buffer.alloc(0);
+  if (Buffer.isBuffer(body)) return body;
+  const handle = await open(body.diskPath, 'r');
+  try {
+    const out = Buffer.alloc(Math.max(0, body.end - body.start + 1));
+    await handle.read(out, 0, out.length, body.start);
+    return out;
+  } finally {
+    await handle.close();
   }
 }
 

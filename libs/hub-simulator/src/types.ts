@@ -105,7 +105,15 @@ export type SimFault =
   /** Delay before headers. */
   | { kind: 'slow-start'; delayMs: number }
   /** Stop sending after N body bytes but keep the socket open (until stop()). */
-  | { kind: 'stall'; afterBytes: number };
+  | { kind: 'stall'; afterBytes: number }
+  /** A hostile or broken origin: answer with a redirect to `location` instead (e.g. an internal address). */
+  | { kind: 'redirect'; location: string; status?: number }
+  /** gzip the body and say so in Content-Encoding, whether or not the client asked for it. */
+  | { kind: 'gzip' }
+  /** Send the body with the byte at `atByte` flipped: content that does not match its own hash. */
+  | { kind: 'corrupt'; atByte: number }
+  /** Add (or override) response headers, e.g. a Link to a foreign host. */
+  | { kind: 'headers'; set: Record<string, string> };
 
 export interface SimFileInfo {
   path: string;
