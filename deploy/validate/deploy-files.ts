@@ -43,8 +43,12 @@ export function parseYaml<T = Record<string, unknown>>(path: string): T {
 
 /** `KEY=VALUE` lines of an env file (comments and blank lines skipped; no quoting rules needed). */
 export function parseEnvFile(path: string): Record<string, string> {
+  return parseEnvText(read(path));
+}
+
+export function parseEnvText(text: string): Record<string, string> {
   const vars: Record<string, string> = {};
-  for (const line of read(path).split('\n')) {
+  for (const line of text.split('\n')) {
     const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
     if (m) vars[m[1]] = m[2].trim();
   }

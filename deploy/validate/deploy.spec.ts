@@ -23,6 +23,7 @@ import {
   parseYamlDocuments,
   read,
   ROOT,
+  parseEnvText,
 } from './deploy-files';
 import { execForm, isIgnored, parseDockerfile, parseDockerignore } from './dockerfile';
 import { find, KeepalivedNode, parseKeepalived, value } from './keepalived-conf';
@@ -309,9 +310,19 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('their environment is a valid DingoSpeed config: distributed for the cluster, embedded for the edge', () => {
+  it('with the example .env as it is, the services refuse to start: its secrets are placeholders', () => {
+    expect(() => loadConfig(services['gateway-a'].environment)).toThrow(/placeholder/);
+  });
+
+  it('their environment is a valid DingoSpeed config (with new-env.sh secrets): distributed for the cluster, embedded for the edge', () => {
+    const generated = parseEnvText(
+      spawnSync('sh', [join(ROOT, 'deploy/new-env.sh')], { encoding: 'utf8' }).stdout,
+    );
+    expect(Object.keys(generated).sort()).toEqual(Object.keys(exampleEnv).sort());
+    expect(Object.values(generated).join('\n')).not.toMatch(/CHANGE_ME/);
+    const filled = (mapStrings(raw, (s) => interpolate(s, generated)) as any).services;
     for (const [name, app] of Object.entries(COMPOSE_DINGO_SERVICES)) {
-      const config = loadConfig(services[name].environment);
+      const config = loadConfig(filled[name].environment);
       expect(config.port).toBe(APPS[app].port);
       expect(config.dataDir).toBe('/data');
       if (app === 'mirror-edge') {
@@ -327,7 +338,7 @@ describe('docker-compose.yml', () => {
         expect(new URL(config.database.url!).hostname).toBe('mysql');
         expect(new URL(config.redisUrl!).hostname).toBe('redis');
         expect(new URL(config.s3Url!).hostname).toBe('minio');
-        expect(config.auth.jwtSecret).toBe(exampleEnv.DINGO_JWT_SECRET);
+        expect(config.auth.jwtSecret).toBe(generated.DINGO_JWT_SECRET);
       }
     }
   });
@@ -716,9 +727,18 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     expect(keys.filter((k) => !known.has(k))).toEqual([]);
   });
 
-  it('the environment each app gets is a valid config: distributed, or embedded (edge) filling from the gateway Service', () => {
+  it('the environment each app gets is a valid config (secrets from new-env.sh k8s): distributed, or embedded (edge) filling from the gateway Service', () => {
+    const secrets = parseEnvText(
+      spawnSync('sh', [join(ROOT, 'deploy/new-env.sh'), 'k8s'], { encoding: 'utf8' }).stdout,
+    );
+    expect(Object.values(secrets).join('\n')).not.toMatch(/CHANGE_ME/);
     const data = (kind: string, name: string) => {
       const o = app.manifests.find((m) => m.object.kind === kind && m.object.metadata.name === name)!.object;
+      // The Secret as the operator creates it: the template's keys with real values.
+      if (kind === 'Secret') {
+        expect(Object.keys(secrets).sort()).toEqual(Object.keys(o.stringData ?? {}).sort());
+        return secrets;
+      }
       return { ...(o.data ?? {}), ...(o.stringData ?? {}) };
     };
     for (const m of dingoWorkloads) {

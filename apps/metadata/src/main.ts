@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AUTH_ENTITIES, AUTH_MIGRATIONS } from '@dingo/auth';
-import { loadConfigOrExit, redisOptionsFromUrl } from '@dingo/config';
+import { loadConfigOrExit, redisOptionsFromUrl, runMain } from '@dingo/config';
 import {
   metadataQueue,
   openMigratedDataSource,
@@ -40,4 +40,4 @@ async function main(): Promise<void> {
   );
 }
 
-void main();
+runMain(main);

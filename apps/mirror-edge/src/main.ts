@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@dingo/config';
+import { loadConfigOrExit, runMain } from '@dingo/config';
 import { startHubHttpApp } from '@dingo/hub-api';
 import { EdgeModule } from './edge.module';
 
@@ -12,4 +12,4 @@ async function main(): Promise<void> {
   await startHubHttpApp(EdgeModule.forConfig(config), config);
 }
 
-void main();
+runMain(main);

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadConfigOrExit } from '@dingo/config';
+import { loadConfigOrExit, runMain } from '@dingo/config';
 import { SyncWorkerModule } from './sync-worker.module';
 
 /** `sync-worker [--max-concurrent N] [--max-bandwidth 50MB]`; flags override DINGO_* env. */
@@ -31,4 +31,4 @@ async function main(): Promise<void> {
   );
 }
 
-void main();
+runMain(main);

@@ -41,7 +41,10 @@ export class CredentialVerifier {
         issuer: JWT_ISSUER,
         audience: JWT_AUDIENCE,
       },
-      (payload, done) => done(null, payload),
+      // jsonwebtoken checks `exp` only when present: a session token without an expiry (or an issue
+      // time) was not made by this mirror and is refused.
+      (payload: { exp?: unknown; iat?: unknown }, done: (err: null, user: unknown) => void) =>
+        done(null, typeof payload.exp === 'number' && typeof payload.iat === 'number' ? payload : false),
     );
   }
 

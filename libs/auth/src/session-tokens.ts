@@ -2,8 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { JwtService } from '@nestjs/jwt';
-import { Logger } from '@nestjs/common';
-import { DingoConfig } from '@dingo/config';
+import { DingoConfig, StartupError } from '@dingo/config';
 
 export const JWT_ISSUER = 'dingospeed';
 export const JWT_AUDIENCE = 'dingospeed-admin';
@@ -14,13 +13,13 @@ export const JWT_AUDIENCE = 'dingospeed-admin';
  */
 export function resolveJwtSecret(config: DingoConfig): string {
   if (config.auth.jwtSecret) return config.auth.jwtSecret;
+  // Every gateway must verify every other's sessions: none may make up its own key.
+  if (config.mode === 'distributed')
+    throw new StartupError(
+      'DINGO_JWT_SECRET is required in distributed mode (the same 32+ random characters on every gateway), e.g. `openssl rand -hex 32`',
+    );
   const file = join(config.dataDir, 'jwt-secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  if (config.mode === 'distributed') {
-    new Logger('Auth').warn(
-      'auth.jwtSecret (DINGO_JWT_SECRET) is unset: each gateway signs sessions with its own key',
-    );
-  }
   mkdirSync(config.dataDir, { recursive: true });
   const secret = randomBytes(48).toString('base64url');
   try {

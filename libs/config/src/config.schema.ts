@@ -167,6 +167,18 @@ export const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    for (const [path, value] of [
+      [['auth', 'jwtSecret'], c.auth.jwtSecret],
+      [['auth', 'adminPassword'], c.auth.adminPassword],
+      [['xet', 'tokenSecret'], c.xet.tokenSecret],
+    ] as const) {
+      if (value !== undefined && isExampleSecret(value))
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path],
+          message: `${path.join('.')} is a placeholder from the examples: set a real, random value`,
+        });
+    }
     if (c.mode !== 'distributed') return;
     for (const key of ['redisUrl', 's3Url'] as const) {
       if (!c[key])
@@ -180,6 +192,13 @@ export const configSchema = z
       });
     }
   });
+
+/** Values from our examples (deploy/compose.env.example, the k8s secret template, the README). */
+const EXAMPLE_SECRETS = new Set(['change-me-to-a-long-shared-secret-0123456789', 'change-me-please']);
+
+export function isExampleSecret(value: string): boolean {
+  return /change[\s_-]*me/i.test(value) || EXAMPLE_SECRETS.has(value.toLowerCase());
+}
 
 export type DingoConfig = z.infer<typeof configSchema>;
 export type DingoConfigInput = z.input<typeof configSchema>;

@@ -137,3 +137,26 @@ function isSetExplicitly(key: string, env: NodeJS.ProcessEnv): boolean {
   if (key === 'memoryCacheBytes') return Boolean(env.DINGO_MEMORY_CACHE);
   return false;
 }
+
+/**
+ * A start-up problem an operator fixes by changing the environment (a missing secret, a busy
+ * port): app mains print its message as one line and exit, without a stack trace.
+ */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+/**
+ * Runs an app's main: a StartupError or ConfigError (something the operator fixes in the
+ * environment) is printed as one line, anything else with its stack; both exit with status 1.
+ */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    if (err instanceof StartupError || err instanceof ConfigError) console.error(err.message);
+    else console.error(err);
+    process.exit(1);
+  });
+}

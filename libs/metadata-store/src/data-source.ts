@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DataSource, DataSourceOptions, MixedList } from 'typeorm';
-import { DingoConfig } from '@dingo/config';
+import { DingoConfig, StartupError } from '@dingo/config';
+import { createConnection } from 'mysql2/promise';
 import { METADATA_ENTITIES } from './entities';
 import { InitialCacheSchema1764100000000 } from './migrations/1764100000000-initial-cache-schema';
 import { BlockDigestsAndManifests1765400000000 } from './migrations/1765400000000-block-digests-and-manifests';
@@ -62,7 +63,37 @@ export async function openMetadataDataSource(
   config: DingoConfig,
   extras?: DataSourceExtras,
 ): Promise<DataSource> {
+  await ensureDatabaseExists(config);
   const ds = new DataSource(metadataDataSourceOptions(config, extras));
   await ds.initialize();
   return ds;
+}
+
+/**
+ * A MySQL URL naming a database that does not exist yet (a fresh server): create it (utf8mb4), as
+ * a first start should, instead of failing with "Unknown database". SQLite files are created anyway.
+ */
+export async function ensureDatabaseExists(config: DingoConfig): Promise<void> {
+  if (config.database.type !== 'mysql' || !config.database.url) return;
+  const url = new URL(config.database.url);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  if (!name)
+    throw new StartupError('DINGO_DB_URL names no database: mysql://user:password@host:3306/<database>');
+  if (!/^[A-Za-z0-9_$-]{1,64}$/.test(name))
+    throw new StartupError(
+      `DINGO_DB_URL: "${name}" is not a database name this mirror creates (letters, digits, _ $ -)`,
+    );
+  url.pathname = '/';
+  const conn = await createConnection({ uri: url.toString() }).catch((err: Error) => {
+    throw new StartupError(`Cannot connect to MySQL at ${url.host}: ${err.message}`);
+  });
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4`);
+  } catch (err) {
+    throw new StartupError(
+      `Database "${name}" does not exist and could not be created (${(err as Error).message}): create it, or grant CREATE`,
+    );
+  } finally {
+    await conn.end();
+  }
 }

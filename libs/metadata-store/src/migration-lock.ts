@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { DataSourceExtras, metadataDataSourceOptions } from './data-source';
+import { DataSourceExtras, ensureDatabaseExists, metadataDataSourceOptions } from './data-source';
 import { DingoConfig } from '@dingo/config';
 
 const LOCK = 'dingo_migrations';
@@ -14,6 +14,7 @@ export async function openMigratedDataSource(
   extras?: DataSourceExtras,
   waitSeconds = 300,
 ): Promise<DataSource> {
+  await ensureDatabaseExists(config);
   const ds = new DataSource({ ...metadataDataSourceOptions(config, extras), migrationsRun: false });
   await ds.initialize();
   try {
