@@ -156,7 +156,6 @@ async function main(): Promise<void> {
     chunkSizeBytes: gw.chunkSizeBytes,
     readAheadChunks: gw.readAheadChunks,
     maxConcurrentPulls: gw.maxConcurrentPulls,
-    verifyChunksOnRead: gw.verifyChunksOnRead,
     revisionTtlSeconds: gw.revisionTtlSeconds,
   };
   log(

@@ -17,6 +17,8 @@ import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 import { WhoamiController } from './whoami.controller';
 import { SYNC_MIRROR, SyncController } from './sync.controller';
+import { StorageController } from './storage.controller';
+import { StorageService } from './storage.service';
 import type { Mirror } from '@dingo/mirror';
 
 export interface AdminApiOptions {
@@ -45,7 +47,7 @@ export class AdminApiModule {
         CacheController,
         AuditController,
         WhoamiController,
-        ...(options.mirror ? [SyncController] : []),
+        ...(options.mirror ? [SyncController, StorageController] : []),
       ],
       providers: [
         UsersService,
@@ -55,6 +57,7 @@ export class AdminApiModule {
         PoliciesService,
         AuditQueryService,
         CacheService,
+        StorageService,
         ...(options.mirror
           ? [
               { provide: SYNC_MIRROR, useFactory: options.mirror },

@@ -148,3 +148,5 @@ export const SyncBody = z
     path: z.string().min(1).max(1024, 'must be at most 1024 characters').optional(),
   })
   .strict();
+
+export const StorageUsageQuery = z.object({ limit: pageLimit.optional() }).strict();

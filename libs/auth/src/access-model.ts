@@ -18,6 +18,8 @@ export const ACCESS_SUBJECTS = [
   'Role',
   'Policy',
   'AuditEvent',
+  /** The cache's storage policy (eviction rounds): admins only. */
+  'Storage',
 ] as const;
 export type AccessSubject = (typeof ACCESS_SUBJECTS)[number] | 'all';
 

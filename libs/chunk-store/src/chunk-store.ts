@@ -11,6 +11,8 @@ export type BlobKey = string;
 export interface ChunkId {
   blob: BlobKey;
   index: number;
+  /** Another form of the same chunk (its zstd frames on a cold tier): stored under `<name>.<suffix>`. */
+  suffix?: 'zst';
 }
 
 const BLOB_KEY = /^(sha256-[0-9a-f]{64}|gitsha1-[0-9a-f]{40}|xorb-[0-9a-f]{64})$/;
@@ -31,10 +33,11 @@ export function assertBlobKey(value: string): BlobKey {
   return value;
 }
 
-export function chunkName({ blob, index }: ChunkId): string {
+export function chunkName({ blob, index, suffix }: ChunkId): string {
   assertBlobKey(blob);
   if (!Number.isInteger(index) || index < 0) throw new Error(`Bad chunk index ${index}`);
-  return `${blob.slice(blob.indexOf('-') + 1, blob.indexOf('-') + 3)}/${blob}/${index}`;
+  const name = `${blob.slice(blob.indexOf('-') + 1, blob.indexOf('-') + 3)}/${blob}/${index}`;
+  return suffix === 'zst' ? `${name}.zst` : name;
 }
 
 export class ChunkMissingError extends Error {
@@ -54,8 +57,6 @@ export interface ChunkStore {
   /** Takes ownership of a complete local file and stores it as the chunk (atomically). */
   putFile(id: ChunkId, localPath: string): Promise<void>;
   delete(id: ChunkId): Promise<void>;
-  /** Changes whenever the stored bytes may have changed (undefined when absent). */
-  fingerprint(id: ChunkId): Promise<string | undefined>;
   /** Checks the backend is reachable (health endpoints). */
   ping(): Promise<void>;
 }

@@ -37,16 +37,6 @@ export class FsChunkStore implements ChunkStore {
     return createReadStream('', { fd, start, end, highWaterMark: 256 * 1024, autoClose: true });
   }
 
-  async fingerprint(id: ChunkId): Promise<string | undefined> {
-    try {
-      const st = await stat(this.pathOf(id));
-      return `${st.dev}:${st.ino}:${st.mtimeMs}:${st.size}`;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-  }
-
   async putFile(id: ChunkId, localPath: string): Promise<void> {
     const target = this.pathOf(id);
     await mkdir(dirname(target), { recursive: true });

@@ -62,10 +62,6 @@ export class MemoryCachedChunkStore implements ChunkStore {
     await this.inner.delete(id);
   }
 
-  fingerprint(id: ChunkId): Promise<string | undefined> {
-    return this.inner.fingerprint(id);
-  }
-
   ping(): Promise<void> {
     return this.inner.ping();
   }

@@ -77,16 +77,6 @@ export class S3ChunkStore implements ChunkStore {
     }
   }
 
-  async fingerprint(id: ChunkId): Promise<string | undefined> {
-    try {
-      const st = await this.client.statObject(this.bucket, this.objectOf(id));
-      return `${st.etag}:${new Date(st.lastModified).getTime()}:${st.size}`;
-    } catch (err) {
-      if (MISSING.has(codeOf(err))) return undefined;
-      throw err;
-    }
-  }
-
   async read(id: ChunkId, start = 0, end?: number): Promise<Readable> {
     const name = this.objectOf(id);
     // The client resolves once response headers arrive, so a missing chunk is a rejected promise

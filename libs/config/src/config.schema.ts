@@ -109,14 +109,35 @@ export const configSchema = z
     /** On shutdown, how long downloads in flight may take to finish before their connections are closed. */
     shutdownGraceSeconds: z.coerce.number().min(0).default(10),
     upstreamRetries: z.coerce.number().int().min(0).max(20).default(4),
-    /** Hash every whole chunk read from the store and refuse to serve one that changed on disk. */
-    verifyChunksOnRead: z.coerce.boolean().default(true),
-    /** Below this much free space in the data directory, nothing new is cached (507). */
+    /** Below this much free space in the data directory, nothing new is cached (507) and chunks are evicted. */
     minFreeBytes: z.coerce
       .number()
       .int()
       .min(0)
       .default(256 * MiB),
+    /** Stored bytes (all tiers) above which least recently read chunks are evicted; 0 = no quota. */
+    maxCacheBytes: z.coerce.number().int().min(0).default(0),
+    /** A second, larger and slower tier (a directory embedded, a bucket distributed); chunks move there by age. */
+    coldTier: z
+      .object({
+        dir: z.string().min(1).optional(),
+        s3Url: z
+          .string()
+          .regex(/^s3:\/\//, 'coldTier.s3Url must be an s3:// URL')
+          .optional(),
+        /** Hot-tier bytes above which least recently read chunks move to the cold tier. */
+        hotBytes: z.coerce.number().int().min(0).default(0),
+        /** Compress a chunk moved to the cold tier only if that saves at least this fraction. */
+        minCompressionSaving: z.coerce.number().min(0).max(0.99).default(0.1),
+        /** Reads of a cold chunk (within minutes) that bring it back to the hot tier. */
+        promoteAfterReads: z.coerce.number().int().min(1).default(2),
+      })
+      .strict()
+      .default({ hotBytes: 0, minCompressionSaving: 0.1, promoteAfterReads: 2 }),
+    /** How often quota, floor and tiers are checked (also after chunks land). */
+    storageCheckSeconds: z.coerce.number().int().min(1).default(10),
+    /** A blob read this recently is never evicted (its readers may be on another node). */
+    evictionGraceSeconds: z.coerce.number().int().min(0).default(60),
     /** Background re-check of stored chunks against their block digests, bytes/s (0 = off). */
     scrubBytesPerSec: z.coerce
       .number()
@@ -177,6 +198,24 @@ export const configSchema = z
           code: 'custom',
           path: [...path],
           message: `${path.join('.')} is a placeholder from the examples: set a real, random value`,
+        });
+    }
+    const cold = c.coldTier;
+    if (cold.dir || cold.s3Url) {
+      if (cold.hotBytes <= 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['coldTier', 'hotBytes'],
+          message: 'a cold tier needs the hot tier size (DINGO_HOT_TIER_SIZE) that makes chunks move there',
+        });
+      if (c.mode === 'distributed' ? !cold.s3Url : !cold.dir)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['coldTier'],
+          message:
+            c.mode === 'distributed'
+              ? 'a distributed cold tier is a bucket: set DINGO_S3_COLD_URL'
+              : 'an embedded cold tier is a directory: set DINGO_COLD_DIR',
         });
     }
     if (c.mode !== 'distributed') return;

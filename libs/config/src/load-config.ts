@@ -15,6 +15,14 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_UPSTREAM_ALLOW_PRIVATE: (c, v) =>
     (c.upstreamAllowPrivate = v === 'true' ? true : v === 'false' ? false : list(v)),
   DINGO_MIN_FREE_SPACE: (c, v) => (c.minFreeBytes = parseSize(v, 'DINGO_MIN_FREE_SPACE')),
+  DINGO_MAX_CACHE_SIZE: (c, v) => (c.maxCacheBytes = parseSize(v, 'DINGO_MAX_CACHE_SIZE')),
+  DINGO_COLD_DIR: (c, v) => (coldOf(c).dir = v),
+  DINGO_S3_COLD_URL: (c, v) => (coldOf(c).s3Url = v),
+  DINGO_HOT_TIER_SIZE: (c, v) => (coldOf(c).hotBytes = parseSize(v, 'DINGO_HOT_TIER_SIZE')),
+  DINGO_COLD_MIN_SAVING: (c, v) => (coldOf(c).minCompressionSaving = v),
+  DINGO_PROMOTE_AFTER_READS: (c, v) => (coldOf(c).promoteAfterReads = v),
+  DINGO_STORAGE_CHECK_SECONDS: (c, v) => (c.storageCheckSeconds = v),
+  DINGO_EVICTION_GRACE_SECONDS: (c, v) => (c.evictionGraceSeconds = v),
   DINGO_SCRUB_RATE: (c, v) => (c.scrubBytesPerSec = parseSize(v, 'DINGO_SCRUB_RATE')),
   DINGO_SCRUB_PAUSE_SECONDS: (c, v) => (c.scrubPauseSeconds = v),
   DINGO_UPSTREAMS: (c, v) => (c.upstreams = list(v)),
@@ -26,8 +34,6 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_AUTH_VERDICT_TTL_SECONDS: (c, v) => (c.authVerdictTtlSeconds = v),
   DINGO_UPSTREAM_TIMEOUT_MS: (c, v) => (c.upstreamTimeoutMs = v),
   DINGO_SHUTDOWN_GRACE_SECONDS: (c, v) => (c.shutdownGraceSeconds = v),
-  DINGO_VERIFY_CHUNKS_ON_READ: (c, v) =>
-    (c.verifyChunksOnRead = !['0', 'false', 'no'].includes(v.toLowerCase())),
   DINGO_DB_TYPE: (c, v) => (c.database = { ...(c.database as object), type: v }),
   DINGO_DB_URL: (c, v) => (c.database = { ...(c.database as object), url: v }),
   DINGO_LOG_LEVEL: (c, v) => (c.logLevel = v),
@@ -57,6 +63,12 @@ function list(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** The `coldTier` section of a config input, created (as a copy) when env vars set its keys. */
+function coldOf(c: Record<string, unknown>): Record<string, unknown> {
+  c.coldTier = { ...((c.coldTier as object) ?? {}) };
+  return c.coldTier as Record<string, unknown>;
 }
 
 /** The `xet` section of a config input, created (as a copy) when env vars set its keys. */

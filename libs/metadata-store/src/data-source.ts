@@ -6,8 +6,13 @@ import { createConnection } from 'mysql2/promise';
 import { METADATA_ENTITIES } from './entities';
 import { InitialCacheSchema1764100000000 } from './migrations/1764100000000-initial-cache-schema';
 import { BlockDigestsAndManifests1765400000000 } from './migrations/1765400000000-block-digests-and-manifests';
+import { StoragePolicy1765500000000 } from './migrations/1765500000000-storage-policy';
 
-export const METADATA_MIGRATIONS = [InitialCacheSchema1764100000000, BlockDigestsAndManifests1765400000000];
+export const METADATA_MIGRATIONS = [
+  InitialCacheSchema1764100000000,
+  BlockDigestsAndManifests1765400000000,
+  StoragePolicy1765500000000,
+];
 
 export interface DataSourceExtras {
   // Other libs (auth, audit) register their entities and migrations here.

@@ -50,6 +50,17 @@ export class ChunkEntity {
   @Column({ type: 'int' }) size!: number;
   @Column({ type: 'int' }) blockSize!: number;
   @Column({ type: 'text', nullable: true }) blockDigests!: string | null;
+  @Column({ type: 'varchar', length: 8, default: 'hot' }) tier!: string;
+  /** Null: the chunk's size (stored uncompressed). */
+  @Column({ type: 'bigint', nullable: true, transformer: bigintAsNumber }) storedSize!: number | null;
+}
+
+@Entity('pins')
+export class PinEntity {
+  @PrimaryColumn({ type: 'varchar', length: 16 }) repoType!: string;
+  @PrimaryColumn({ type: 'varchar', length: 200 }) repoId!: string;
+  @Column({ type: 'bigint', transformer: bigintAsNumber }) pinnedAt!: number;
+  @Column({ type: 'varchar', length: 64, nullable: true }) pinnedBy!: string | null;
 }
 
 @Entity('manifests')
@@ -92,4 +103,5 @@ export const METADATA_ENTITIES = [
   RepoEntity,
   ApiCacheEntity,
   ManifestEntity,
+  PinEntity,
 ];

@@ -157,6 +157,83 @@ export function metadataPortContract(name: string, fixture: MetadataPortFixture)
       expect(await store.countChunks('sha256-none')).toBe(0);
     });
 
+    it('places chunks on tiers, sums usage per tier, and lists them least recently read first', async () => {
+      const old = `sha256-${'4'.repeat(64)}`;
+      const fresh = `sha256-${'5'.repeat(64)}`;
+      for (const [key, at] of [
+        [old, 1_000],
+        [fresh, 2_000],
+      ] as const) {
+        await store.putBlob({
+          key,
+          size: 30,
+          chunkSize: 10,
+          state: 'verified',
+          createdAt: 1,
+          lastAccessAt: at,
+        });
+        for (const index of [0, 1, 2])
+          await store.putChunk({
+            blobKey: key,
+            index,
+            size: 10,
+            blockSize: 10,
+            blockDigests: 'a'.repeat(16),
+          });
+      }
+      await store.setChunkPlacement(old, 2, 'cold', 4);
+      const usage = Object.fromEntries((await store.storageUsage()).map((u) => [u.tier, u]));
+      expect(usage.cold).toEqual({ tier: 'cold', bytes: 4, chunks: 1 });
+      expect(usage.hot.chunks).toBeGreaterThanOrEqual(5);
+      const hot = await store.leastRecentChunks('hot', 1_500, 10);
+      expect(hot.map((c) => [c.blobKey, c.index])).toEqual([
+        [old, 1],
+        [old, 0],
+      ]);
+      expect(hot[0]).toMatchObject({ size: 10, storedSize: 10, tier: 'hot', blobLastAccessAt: 1_000 });
+      expect(await store.leastRecentChunks('cold', 1_500, 10)).toEqual([
+        { blobKey: old, index: 2, size: 10, tier: 'cold', storedSize: 4, blobLastAccessAt: 1_000 },
+      ]);
+      await store.touchBlobs([old], 3_000);
+      expect((await store.leastRecentChunks('hot', 2_500, 10)).map((c) => c.blobKey)).toEqual([
+        fresh,
+        fresh,
+        fresh,
+      ]);
+      // Stored again by a pull: back on the hot tier at full size.
+      await store.putChunk({ blobKey: old, index: 2, size: 10, blockSize: 10, blockDigests: 'a'.repeat(16) });
+      expect(await store.leastRecentChunks('cold', 10_000, 10)).toEqual([]);
+    });
+
+    it('pins repos and resolves them to the blobs of their files', async () => {
+      const file: FileRecord = {
+        repoType: 'model',
+        repoId: 'o/pinned',
+        commit: 'e'.repeat(40),
+        path: 'w.safetensors',
+        size: 5,
+        blobId: 'f'.repeat(40),
+        sha256: '6'.repeat(64),
+        lfs: true,
+        fetchedAt: 1,
+      };
+      await store.putFile(file);
+      await store.putFile({ ...file, path: 'config.json', sha256: null, lfs: false, blobId: '7'.repeat(40) });
+      expect(await store.pinnedBlobKeys()).toEqual([]);
+      await store.putPin({ repoType: 'model', repoId: 'o/pinned', pinnedAt: 9, pinnedBy: 'admin' });
+      await store.putPin({ repoType: 'model', repoId: 'o/pinned', pinnedAt: 10, pinnedBy: null });
+      expect(await store.listPins()).toEqual([
+        { repoType: 'model', repoId: 'o/pinned', pinnedAt: 10, pinnedBy: null },
+      ]);
+      expect((await store.pinnedBlobKeys()).sort()).toEqual([
+        `gitsha1-${'7'.repeat(40)}`,
+        `sha256-${'6'.repeat(64)}`,
+      ]);
+      expect(await store.deletePin('model', 'o/pinned')).toBe(true);
+      expect(await store.deletePin('model', 'o/pinned')).toBe(false);
+      expect(await store.pinnedBlobKeys()).toEqual([]);
+    });
+
     it('keeps commit manifests, LFS entries and non-ASCII paths included', async () => {
       const record = {
         repoType: 'model' as const,

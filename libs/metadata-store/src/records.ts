@@ -45,6 +45,33 @@ export interface ChunkRecord {
   blockDigests: string;
 }
 
+export type ChunkTier = 'hot' | 'cold';
+
+/** Where a stored chunk lies and what it costs, with its blob's last access (for eviction and demotion). */
+export interface StoredChunk {
+  blobKey: string;
+  index: number;
+  size: number;
+  tier: ChunkTier;
+  /** Bytes on disk (compressed on the cold tier when that paid off). */
+  storedSize: number;
+  blobLastAccessAt: number;
+}
+
+export interface StorageUsage {
+  tier: ChunkTier;
+  bytes: number;
+  chunks: number;
+}
+
+/** A repo kept in the cache whatever the quota says. */
+export interface PinRecord {
+  repoType: RepoType;
+  repoId: string;
+  pinnedAt: number;
+  pinnedBy: string | null;
+}
+
 /** One file of a commit, as the Hub's info answer (`?blobs=true`) lists it. */
 export interface ManifestEntry {
   path: string;
@@ -100,8 +127,25 @@ export interface MetadataPort {
   listChunks(blobKey: string): Promise<ChunkRecord[]>;
   /** Chunk records in (blobKey, index) order after `after`, for background scans (the scrub). */
   scanChunks(after: { blobKey: string; index: number } | undefined, limit: number): Promise<ChunkRecord[]>;
+  /** Records a chunk (placed on the hot tier, as stored by a pull). */
   putChunk(record: ChunkRecord): Promise<void>;
   deleteChunk(blobKey: string, index: number): Promise<void>;
+  /** A chunk moved between tiers. */
+  setChunkPlacement(blobKey: string, index: number, tier: ChunkTier, storedSize: number): Promise<void>;
+  /** Stored bytes and chunks per tier. */
+  storageUsage(): Promise<StorageUsage[]>;
+  /**
+   * Chunks on `tier` whose blob was last read before `accessedBefore`, least recently read blob
+   * first (its last chunk first): the eviction and demotion order.
+   */
+  leastRecentChunks(tier: ChunkTier, accessedBefore: number, limit: number): Promise<StoredChunk[]>;
+  /** Marks blobs read at `at` (batched by the caller: not one write per read). */
+  touchBlobs(keys: string[], at: number): Promise<void>;
+  listPins(): Promise<PinRecord[]>;
+  putPin(record: PinRecord): Promise<void>;
+  deletePin(repoType: RepoType, repoId: string): Promise<boolean>;
+  /** Blob keys of every file of every pinned repo (never evicted). */
+  pinnedBlobKeys(): Promise<string[]>;
   getRepo(key: string): Promise<RepoRecord | undefined>;
   putRepo(record: RepoRecord): Promise<void>;
   getManifest(repoType: RepoType, repoId: string, commit: string): Promise<CommitManifestRecord | undefined>;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DataSource, MoreThan, Repository } from 'typeorm';
+import { DataSource, In, MoreThan, Repository } from 'typeorm';
 import { RepoType } from '@dingo/hub-protocol';
 import {
   ApiCacheEntity,
@@ -7,6 +7,7 @@ import {
   ChunkEntity,
   FileEntity,
   ManifestEntity,
+  PinEntity,
   RepoEntity,
   RevisionEntity,
 } from './entities';
@@ -15,8 +16,12 @@ import {
   BlobRecord,
   BlobState,
   ChunkRecord,
+  ChunkTier,
   CommitManifestRecord,
   FileRecord,
+  PinRecord,
+  StorageUsage,
+  StoredChunk,
   MetadataPort,
   RepoRecord,
   RevisionRecord,
@@ -33,6 +38,7 @@ export class TypeOrmMetadataStore implements MetadataPort {
   private readonly repos: Repository<RepoEntity>;
   private readonly apiCache: Repository<ApiCacheEntity>;
   private readonly manifests: Repository<ManifestEntity>;
+  private readonly pins: Repository<PinEntity>;
 
   constructor(private readonly ds: DataSource) {
     this.revisions = ds.getRepository(RevisionEntity);
@@ -42,6 +48,7 @@ export class TypeOrmMetadataStore implements MetadataPort {
     this.repos = ds.getRepository(RepoEntity);
     this.apiCache = ds.getRepository(ApiCacheEntity);
     this.manifests = ds.getRepository(ManifestEntity);
+    this.pins = ds.getRepository(PinEntity);
   }
 
   async getRevision(
@@ -116,7 +123,82 @@ export class TypeOrmMetadataStore implements MetadataPort {
   }
 
   async putChunk(r: ChunkRecord): Promise<void> {
-    await this.chunks.upsert(r, ['blobKey', 'index']);
+    // A chunk (re)stored by a pull lands on the hot tier, uncompressed.
+    await this.chunks.upsert({ ...r, tier: 'hot', storedSize: null }, ['blobKey', 'index']);
+  }
+
+  async setChunkPlacement(
+    blobKey: string,
+    index: number,
+    tier: ChunkTier,
+    storedSize: number,
+  ): Promise<void> {
+    await this.chunks.update({ blobKey, index }, { tier, storedSize });
+  }
+
+  async storageUsage(): Promise<StorageUsage[]> {
+    const rows = await this.chunks
+      .createQueryBuilder('c')
+      .select('c.tier', 'tier')
+      .addSelect('SUM(COALESCE(c.storedSize, c.size))', 'bytes')
+      .addSelect('COUNT(*)', 'chunks')
+      .groupBy('c.tier')
+      .getRawMany<{ tier: ChunkTier; bytes: string | number | null; chunks: string | number }>();
+    return rows.map((r) => ({ tier: r.tier, bytes: Number(r.bytes ?? 0), chunks: Number(r.chunks) }));
+  }
+
+  async leastRecentChunks(tier: ChunkTier, accessedBefore: number, limit: number): Promise<StoredChunk[]> {
+    const rows = await this.chunks
+      .createQueryBuilder('c')
+      .innerJoin(BlobEntity, 'b', 'b.key = c.blobKey')
+      .select(['c.blobKey AS blobKey', 'c.index AS idx', 'c.size AS size', 'c.tier AS tier'])
+      .addSelect('COALESCE(c.storedSize, c.size)', 'storedSize')
+      .addSelect('b.lastAccessAt', 'lastAccessAt')
+      .where('c.tier = :tier', { tier })
+      .andWhere('b.lastAccessAt < :before', { before: accessedBefore })
+      .orderBy('b.lastAccessAt', 'ASC')
+      .addOrderBy('c.blobKey', 'ASC')
+      .addOrderBy('c.index', 'DESC')
+      .limit(limit)
+      .getRawMany<Record<string, string | number>>();
+    return rows.map((r) => ({
+      blobKey: String(r.blobKey),
+      index: Number(r.idx),
+      size: Number(r.size),
+      tier: r.tier as ChunkTier,
+      storedSize: Number(r.storedSize),
+      blobLastAccessAt: Number(r.lastAccessAt),
+    }));
+  }
+
+  async touchBlobs(keys: string[], at: number): Promise<void> {
+    for (let i = 0; i < keys.length; i += 500)
+      await this.blobs.update({ key: In(keys.slice(i, i + 500)) }, { lastAccessAt: at });
+  }
+
+  async listPins(): Promise<PinRecord[]> {
+    const rows = await this.pins.find({ order: { repoType: 'ASC', repoId: 'ASC' } });
+    return rows.map((r) => ({ ...r, repoType: r.repoType as RepoType }));
+  }
+
+  async putPin(r: PinRecord): Promise<void> {
+    await this.pins.upsert(r, ['repoType', 'repoId']);
+  }
+
+  async deletePin(repoType: RepoType, repoId: string): Promise<boolean> {
+    return ((await this.pins.delete({ repoType, repoId })).affected ?? 0) > 0;
+  }
+
+  async pinnedBlobKeys(): Promise<string[]> {
+    const keys = new Set<string>();
+    for (const pin of await this.pins.find()) {
+      const files = await this.files.find({
+        select: { sha256: true, blobId: true, lfs: true },
+        where: { repoType: pin.repoType, repoId: pin.repoId },
+      });
+      for (const f of files) keys.add(f.lfs && f.sha256 ? `sha256-${f.sha256}` : `gitsha1-${f.blobId}`);
+    }
+    return [...keys];
   }
 
   async deleteChunk(blobKey: string, index: number): Promise<void> {
@@ -183,5 +265,6 @@ export class TypeOrmMetadataStore implements MetadataPort {
 }
 
 function chunkRecord(row: ChunkEntity): ChunkRecord {
-  return { ...row, blockDigests: row.blockDigests ?? '' };
+  const { tier: _tier, storedSize: _stored, ...chunk } = row;
+  return { ...chunk, blockDigests: row.blockDigests ?? '' };
 }

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { ChunkStore } from '@dingo/chunk-store';
+import { ChunkStore, ChunkTiers } from '@dingo/chunk-store';
 import { JobQueue } from '@dingo/jobs';
 import { MetadataPort } from '@dingo/metadata-store';
 import { ChunkLock } from './pull/chunk-puller';
@@ -10,6 +10,8 @@ import { PullFileJob, PullSnapshotJob } from './sync/repo-sync';
 export interface MirrorAdapters {
   meta: MetadataPort;
   store: ChunkStore;
+  /** The store's hot and cold tiers, when it has them (the storage policy moves chunks between them). */
+  tiers?: ChunkTiers;
   /** Chunk pulls ahead of readers. */
   pullChunk: JobQueue<PullChunkJob>;
   /** Prefetch queues: whole files, and whole repo revisions. */

@@ -26,6 +26,8 @@ import { PullChunkJob, pullChunkHandler } from './pull/pull-chunk-job';
 import { StagingArea } from './pull/staging-area';
 import { UpstreamFileReader } from './pull/upstream-file-reader';
 import { BlobReader } from './read/blob-reader';
+import { BlobUsage } from './storage/blob-usage';
+import { RetainedBlobs, StoragePolicy } from './storage/storage-policy';
 import { PullFileJob, PullSnapshotJob, RepoSync } from './sync/repo-sync';
 
 /** What the process that works the pull queues registers (the embedded gateway, or a sync-worker). */
@@ -42,6 +44,7 @@ export interface MirrorStats {
   pullsInFlight: number;
   verificationFailures: number;
   scrub: BlobScrubber['stats'];
+  storage: StoragePolicy['stats'];
   origins: ReturnType<UpstreamRouter['health']>;
   offline: boolean;
 }
@@ -62,6 +65,8 @@ export class Mirror {
   private readonly puller: ChunkPuller;
   private readonly verifier: BlobVerifier;
   private readonly scrubber: BlobScrubber;
+  private readonly usage: BlobUsage;
+  private readonly storage: StoragePolicy;
   private readonly downloads: FileDownloads;
   private readonly api: ApiProxy;
   private readonly sync: RepoSync;
@@ -86,6 +91,15 @@ export class Mirror {
     const locator = new FileLocator(meta, this.router, this.access, manifests, revisions);
     const ledger = (this.ledger = new BlobLedger(meta, store, config.chunkSizeBytes));
     this.verifier = new BlobVerifier(ledger, store);
+    this.usage = new BlobUsage(meta);
+    this.storage = new StoragePolicy(meta, ledger, adapters.tiers, this.usage, {
+      maxBytes: config.maxCacheBytes,
+      hotTierBytes: config.coldTier.hotBytes,
+      minFreeBytes: config.minFreeBytes,
+      dataDir: config.dataDir,
+      graceMs: config.evictionGraceSeconds * 1000,
+      promoteAfterReads: config.coldTier.promoteAfterReads,
+    });
     this.staging = new StagingArea(join(config.dataDir, 'staging'), config.minFreeBytes);
     this.staging.removeStale();
     this.puller = new ChunkPuller(ledger, store, this.staging, new UpstreamFileReader(this.router), {
@@ -93,9 +107,12 @@ export class Mirror {
       lock: adapters.lock,
       lockTtlMs: config.clusterLockTtlMs,
       limiter: new RateLimiter(config.maxBandwidthBytesPerSec),
-      onChunkStored: (plan, index) => this.verifier.chunkStored(plan, index),
+      onChunkStored: (plan, index) => {
+        this.verifier.chunkStored(plan, index);
+        this.storage.poke();
+      },
     });
-    const reader = new BlobReader(ledger, store, this.puller, this.verifier, adapters.pullChunk, {
+    const reader = new BlobReader(ledger, store, this.puller, this.verifier, adapters.pullChunk, this.usage, {
       readAheadChunks: config.readAheadChunks,
       firstByteTimeoutMs: config.upstreamTimeoutMs,
     });
@@ -183,9 +200,37 @@ export class Mirror {
     return this.ledger.forgetBlob(blobKey);
   }
 
-  /** Starts re-checking stored chunks in the background (in one process per store: where jobs run). */
-  startScrub(): void {
+  /**
+   * Background care of the store, in the process that works the jobs: the scrub re-checks stored
+   * chunks, the storage policy keeps the quota, the free-space floor and the tiers.
+   */
+  startHousekeeping(): void {
     this.scrubber.start();
+    this.storage.start(this.config.storageCheckSeconds * 1000);
+  }
+
+  /** Blobs the storage policy must never evict, besides pinned repos' (hosted repos'). */
+  retainBlobs(source: RetainedBlobs): void {
+    this.storage.retain(source);
+  }
+
+  /** Runs a storage round now (an admin asked for eviction); resolves when it is done. */
+  async enforceStorage(): Promise<StoragePolicy['stats']> {
+    await this.storage.enforce();
+    return this.storage.stats;
+  }
+
+  /** Pinned repos are never evicted. */
+  readonly pins = {
+    list: () => this.adapters.meta.listPins(),
+    add: (repo: RepoRef, by: string | null) =>
+      this.adapters.meta.putPin({ repoType: repo.type, repoId: repo.id, pinnedAt: Date.now(), pinnedBy: by }),
+    remove: (repo: RepoRef) => this.adapters.meta.deletePin(repo.type, repo.id),
+  };
+
+  /** Stored bytes and chunks per tier. */
+  storageUsage() {
+    return this.adapters.meta.storageUsage();
   }
 
   /** Liveness probes of what the mirror cannot work without. */
@@ -209,6 +254,7 @@ export class Mirror {
       pullsInFlight: this.puller.inflightCount,
       verificationFailures: this.verifier.failures,
       scrub: this.scrubber.stats,
+      storage: this.storage.stats,
       ...this.upstreamHealth(),
     };
   }
@@ -223,11 +269,13 @@ export class Mirror {
 
   private async shutdown(): Promise<void> {
     await this.scrubber.stop();
+    await this.storage.stop();
     await this.adapters.pullChunk.close();
     await this.adapters.pullFile.close();
     await this.adapters.pullSnapshot.close();
     await this.puller.close();
     await this.verifier.idle();
+    await this.usage.close();
     await this.http.close();
     await this.adapters.close?.();
   }

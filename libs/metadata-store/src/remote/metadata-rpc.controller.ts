@@ -50,6 +50,30 @@ export function metadataRpcController(namespace?: string): Type<object> {
     @MessagePattern(p.setBlobState) setBlobState(@Payload() a: Args<'setBlobState'>) {
       return answer(this.meta.setBlobState(...a));
     }
+    @MessagePattern(p.setChunkPlacement) setChunkPlacement(@Payload() a: Args<'setChunkPlacement'>) {
+      return answer(this.meta.setChunkPlacement(...a));
+    }
+    @MessagePattern(p.storageUsage) storageUsage() {
+      return answer(this.meta.storageUsage());
+    }
+    @MessagePattern(p.leastRecentChunks) leastRecentChunks(@Payload() a: Args<'leastRecentChunks'>) {
+      return answer(this.meta.leastRecentChunks(...a));
+    }
+    @MessagePattern(p.touchBlobs) touchBlobs(@Payload() a: Args<'touchBlobs'>) {
+      return answer(this.meta.touchBlobs(...a));
+    }
+    @MessagePattern(p.listPins) listPins() {
+      return answer(this.meta.listPins());
+    }
+    @MessagePattern(p.putPin) putPin(@Payload() a: Args<'putPin'>) {
+      return answer(this.meta.putPin(...a));
+    }
+    @MessagePattern(p.deletePin) deletePin(@Payload() a: Args<'deletePin'>) {
+      return answer(this.meta.deletePin(...a));
+    }
+    @MessagePattern(p.pinnedBlobKeys) pinnedBlobKeys() {
+      return answer(this.meta.pinnedBlobKeys());
+    }
     @MessagePattern(p.getChunk) getChunk(@Payload() a: Args<'getChunk'>) {
       return answer(this.meta.getChunk(...a));
     }

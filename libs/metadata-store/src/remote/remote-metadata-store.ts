@@ -6,7 +6,11 @@ import {
   BlobRecord,
   BlobState,
   ChunkRecord,
+  ChunkTier,
   CommitManifestRecord,
+  PinRecord,
+  StorageUsage,
+  StoredChunk,
   FileRecord,
   MetadataPort,
   RepoRecord,
@@ -110,6 +114,35 @@ export class RemoteMetadataStore implements MetadataPort {
     limit: number,
   ): Promise<ChunkRecord[]> {
     return (await this.call<ChunkRecord[] | null>('scanChunks', [after ?? null, limit])) ?? [];
+  }
+  async setChunkPlacement(
+    blobKey: string,
+    index: number,
+    tier: ChunkTier,
+    storedSize: number,
+  ): Promise<void> {
+    await this.call('setChunkPlacement', [blobKey, index, tier, storedSize]);
+  }
+  async storageUsage(): Promise<StorageUsage[]> {
+    return (await this.call<StorageUsage[] | null>('storageUsage', [])) ?? [];
+  }
+  async leastRecentChunks(tier: ChunkTier, accessedBefore: number, limit: number): Promise<StoredChunk[]> {
+    return (await this.call<StoredChunk[] | null>('leastRecentChunks', [tier, accessedBefore, limit])) ?? [];
+  }
+  async touchBlobs(keys: string[], at: number): Promise<void> {
+    await this.call('touchBlobs', [keys, at]);
+  }
+  async listPins(): Promise<PinRecord[]> {
+    return (await this.call<PinRecord[] | null>('listPins', [])) ?? [];
+  }
+  async putPin(record: PinRecord): Promise<void> {
+    await this.call('putPin', [record]);
+  }
+  async deletePin(repoType: RepoType, repoId: string): Promise<boolean> {
+    return (await this.call<boolean | null>('deletePin', [repoType, repoId])) ?? false;
+  }
+  async pinnedBlobKeys(): Promise<string[]> {
+    return (await this.call<string[] | null>('pinnedBlobKeys', [])) ?? [];
   }
   async getManifest(
     repoType: RepoType,

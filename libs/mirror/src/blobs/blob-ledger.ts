@@ -83,8 +83,8 @@ export class BlobLedger {
   }
 
   /** Forgets a chunk and deletes its bytes (it vanished, rotted, or its blob failed verification). */
-  async drop(id: ChunkId, why: string): Promise<void> {
-    this.log.warn(`dropping chunk ${nameOf(id)}: ${why}`);
+  async drop(id: ChunkId, why: string, level: 'warn' | 'debug' = 'warn'): Promise<void> {
+    this.log[level](`dropping chunk ${nameOf(id)}: ${why}`);
     this.forgotten(id);
     this.verified.delete(id.blob);
     await this.meta.deleteChunk(id.blob, id.index);

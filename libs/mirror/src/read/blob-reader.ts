@@ -11,6 +11,7 @@ import { FileSource } from '../files/located-file';
 import { ChunkDownload, ChunkPuller } from '../pull/chunk-puller';
 import { PullChunkJob } from '../pull/pull-chunk-job';
 import { BlockMismatchError, readCheckedChunk } from './block-checked-stream';
+import { BlobUsage } from '../storage/blob-usage';
 import { ByteSink } from './byte-sink';
 
 /** Bytes of a body that reach the end of an unverified blob, held until the blob hashes to its name. */
@@ -39,11 +40,28 @@ export class BlobReader {
     private readonly puller: ChunkPuller,
     private readonly verifier: BlobVerifier,
     private readonly readAhead: JobQueue<PullChunkJob>,
+    private readonly usage: BlobUsage,
     private readonly options: BlobReaderOptions,
   ) {}
 
   /** Writes bytes [start, end] of the blob to `sink` (not ending it). */
   async stream(
+    plan: BlobPlan,
+    source: FileSource,
+    start: number,
+    end: number,
+    sink: ByteSink,
+  ): Promise<void> {
+    // Not evicted while it streams (and its last access moves up).
+    const release = this.usage.hold(plan.key);
+    try {
+      await this.streamHeld(plan, source, start, end, sink);
+    } finally {
+      release();
+    }
+  }
+
+  private async streamHeld(
     plan: BlobPlan,
     source: FileSource,
     start: number,

@@ -2,13 +2,13 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DingoConfig, redisOptionsFromUrl } from '@dingo/config';
 import { RedisLock } from '@dingo/concurrency';
-import { S3ChunkStore } from '@dingo/chunk-store';
+import { hasTiers, S3ChunkStore } from '@dingo/chunk-store';
 import { BullMqJobQueue } from '@dingo/jobs';
 import { DataSourceExtras, metadataDataSourceOptions, RemoteMetadataStore } from '@dingo/metadata-store';
 import { MirrorAdapters } from '../mirror-adapters';
 import { PULL_CHUNK_QUEUE, PullChunkJob } from '../pull/pull-chunk-job';
 import { PULL_FILE_QUEUE, PULL_SNAPSHOT_QUEUE, PullFileJob, PullSnapshotJob } from '../sync/repo-sync';
-import { createEmbeddedAdapters, withMemoryCache } from './embedded-adapters';
+import { createEmbeddedAdapters, withColdTier, withMemoryCache } from './embedded-adapters';
 
 export interface DistributedRole {
   /** `gateway` produces pull jobs; `worker` consumes them. */
@@ -46,9 +46,13 @@ export async function createDistributedAdapters(
     dataSource = new DataSource({ ...metadataDataSourceOptions(config, extras), migrationsRun: false });
     await dataSource.initialize();
   }
+  const tiered = withColdTier(S3ChunkStore.fromUrl(config.s3Url!), config, (url) =>
+    S3ChunkStore.fromUrl(url),
+  );
   return {
     meta,
-    store: withMemoryCache(S3ChunkStore.fromUrl(config.s3Url!), config.memoryCacheBytes),
+    store: withMemoryCache(tiered, config.memoryCacheBytes),
+    tiers: hasTiers(tiered) ? tiered : undefined,
     pullChunk,
     pullFile: queue<PullFileJob>(PULL_FILE_QUEUE, (j) => `${j.repo.id}:${j.path}`),
     pullSnapshot: queue<PullSnapshotJob>(PULL_SNAPSHOT_QUEUE, (j) => `${j.repo.id}@${j.revision}`),

@@ -2,7 +2,13 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { DingoConfig } from '@dingo/config';
-import { ChunkStore, FsChunkStore, MemoryCachedChunkStore } from '@dingo/chunk-store';
+import {
+  ChunkStore,
+  FsChunkStore,
+  hasTiers,
+  MemoryCachedChunkStore,
+  TieredChunkStore,
+} from '@dingo/chunk-store';
 import { InProcessJobQueue } from '@dingo/jobs';
 import { DataSourceExtras, openMetadataDataSource, TypeOrmMetadataStore } from '@dingo/metadata-store';
 import { MirrorAdapters } from '../mirror-adapters';
@@ -19,9 +25,15 @@ export async function createEmbeddedAdapters(
   const ds = await openMetadataDataSource(config, extras);
   restrictSqliteFiles(config);
   const log = new Logger('PullQueue');
+  const tiered = withColdTier(
+    new FsChunkStore(join(config.dataDir, 'chunks')),
+    config,
+    (dir) => new FsChunkStore(dir),
+  );
   return {
     meta: new TypeOrmMetadataStore(ds),
-    store: withMemoryCache(new FsChunkStore(join(config.dataDir, 'chunks')), config.memoryCacheBytes),
+    store: withMemoryCache(tiered, config.memoryCacheBytes),
+    tiers: hasTiers(tiered) ? tiered : undefined,
     pullChunk: new InProcessJobQueue<PullChunkJob>((err, job) =>
       log.warn(`pull-chunk ${job.plan.key}#${job.index} failed: ${(err as Error).message}`),
     ),
@@ -38,6 +50,20 @@ export async function createEmbeddedAdapters(
 
 export function withMemoryCache(store: ChunkStore, bytes: number): ChunkStore {
   return bytes > 0 ? new MemoryCachedChunkStore(store, bytes) : store;
+}
+
+/** The hot store alone, or hot and cold tiers behind one store when a cold tier is configured. */
+export function withColdTier(
+  hot: ChunkStore,
+  config: DingoConfig,
+  coldStore: (location: string) => ChunkStore,
+): ChunkStore {
+  const location = config.mode === 'distributed' ? config.coldTier.s3Url : config.coldTier.dir;
+  if (!location) return hot;
+  return new TieredChunkStore(hot, coldStore(location), {
+    minCompressionSaving: config.coldTier.minCompressionSaving,
+    scratchDir: join(config.dataDir, 'staging'),
+  });
 }
 
 /** SQLite creates its files with the umask's mode; they hold credentials' hashes: 0600. */

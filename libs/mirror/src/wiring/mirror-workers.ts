@@ -11,5 +11,5 @@ export function runMirrorWorkers(mirror: Mirror, adapters: MirrorAdapters, confi
   adapters.pullChunk.process(mirror.jobs.pullChunk, config.maxConcurrentPulls);
   adapters.pullFile.process(mirror.jobs.pullFile, Math.max(1, Math.floor(config.maxConcurrentPulls / 4)));
   adapters.pullSnapshot.process(mirror.jobs.pullSnapshot, 1);
-  mirror.startScrub();
+  mirror.startHousekeeping();
 }
