@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What `npm test` needs beyond node_modules, made idempotently before the suites run:
 #  - the Python client set-ups (venvs from pip's local index: e2e/python/setup-venvs.sh);
+#  - promtool (from Debian's prometheus package, extracted, not installed);
 #  - for the HA suite (network namespaces, Debian's keepalived): its packages and the
 #    keepalived_script user, installed when running as root and missing.
 # Without root the HA suite reports what is missing and fails; it never passes silently.
@@ -19,6 +20,19 @@ if [ "$(id -u)" = 0 ]; then
   fi
   # keepalived runs track scripts as this user (deploy/keepalived/README.md).
   id keepalived_script >/dev/null 2>&1 || useradd -r -M -s /usr/sbin/nologin keepalived_script
+fi
+
+# promtool (alert unit tests, `promtool check metrics`): taken from Debian's prometheus package
+# without installing it (that would start a Prometheus server).
+tools="${DINGO_TOOLS_DIR:-$HOME/.cache/dingospeed/tools}"
+if ! command -v promtool >/dev/null 2>&1 && [ ! -x "$tools/promtool" ]; then
+  echo "== promtool from Debian's prometheus package into $tools"
+  scratch=$(mktemp -d)
+  (cd "$scratch" && { apt-get download prometheus >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get download prometheus >/dev/null; }; })
+  dpkg-deb -x "$scratch"/prometheus_*.deb "$scratch/x"
+  mkdir -p "$tools" && cp "$scratch/x/usr/bin/promtool" "$tools/promtool"
+  rm -rf "$scratch"
 fi
 
 t0=$SECONDS

@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import { stringify } from 'yaml';
@@ -28,7 +28,8 @@ import {
 import { execForm, isIgnored, parseDockerfile, parseDockerignore } from './dockerfile';
 import { find, KeepalivedNode, parseKeepalived, value } from './keepalived-conf';
 import { checkManifests, containersOf, isWorkload, K8sObject, Manifest } from './k8s-manifests';
-import { knownMetricNames, metricNamesIn } from './promql';
+import { metricNamesIn } from './promql';
+import { scrapeGatewayMetrics, seriesNames } from './scraped-metrics';
 
 // ---------------------------------------------------------------------------------------------
 // What the deployment must run: one image, four apps, each on its port.
@@ -56,6 +57,34 @@ function appOfCommand(command: unknown): keyof typeof APPS | undefined {
 
 function hasTool(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+}
+
+/** promtool: DINGO_PROMTOOL, on PATH, or where scripts/test-prereqs.sh puts it. */
+function promtoolPath(): string | undefined {
+  const extracted = join(
+    process.env.DINGO_TOOLS_DIR ?? join(homedir(), '.cache', 'dingospeed', 'tools'),
+    'promtool',
+  );
+  if (process.env.DINGO_PROMTOOL) return process.env.DINGO_PROMTOOL;
+  if (hasTool('promtool')) return 'promtool';
+  return existsSync(extracted) ? extracted : undefined;
+}
+
+/** Runs a command with `input` on stdin; resolves with its exit code and output. */
+function runWithInput(
+  cmd: string,
+  args: string[],
+  input: string,
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+    child.stdin.end(input);
+  });
 }
 
 /** Runs a command; resolves with its exit code and output (never rejects on a non-zero exit). */
@@ -944,7 +973,13 @@ describe('Keepalived (deploy/keepalived)', () => {
 
 // ---------------------------------------------------------------------------------------------
 describe('monitoring (deploy/monitoring)', () => {
-  const known = knownMetricNames();
+  // What a real gateway exports (scraped), plus the process metrics and Prometheus' `up`.
+  let exposition = '';
+  const known = new Set<string>(['up']);
+  beforeAll(async () => {
+    exposition = await scrapeGatewayMetrics();
+    for (const n of seriesNames(exposition)) known.add(n);
+  }, 60_000);
   const prometheus = parseYaml<any>('deploy/monitoring/prometheus.yml');
   const alerts = parseYaml<any>('deploy/monitoring/alerts.yml');
   const rules: any[] = alerts.groups.flatMap((g: any) => g.rules);
@@ -953,15 +988,20 @@ describe('monitoring (deploy/monitoring)', () => {
   const compose = parseYaml<any>('docker-compose.yml');
   const unknownIn = (expr: string) => metricNamesIn(expr).filter((n) => !known.has(n));
 
-  it('knows the mirror metrics from hub-metrics.ts and the process metrics', () => {
+  it('a gateway exports the mirror, HTTP and process metrics the rules and dashboard use', () => {
     for (const n of [
       'dingo_served_bytes_total',
+      'dingo_http_requests_total',
+      'dingo_http_time_to_first_byte_seconds_bucket',
       'dingo_upstream_bytes_total',
       'dingo_upstream_up',
+      'dingo_upstream_response_seconds_bucket',
       'dingo_blob_verification_failures_total',
+      'dingo_store_bytes',
+      'dingo_queue_jobs',
       'dingo_process_resident_memory_bytes',
     ]) {
-      expect(known.has(n)).toBe(true);
+      expect({ n, exported: known.has(n) }).toEqual({ n, exported: true });
     }
   });
 
@@ -970,8 +1010,8 @@ describe('monitoring (deploy/monitoring)', () => {
       metricNamesIn('sum by (job, instance) (rate(dingo_served_bytes_total{job=~"dingo-.*"}[5m])) > 1.5e9'),
     ).toEqual(['dingo_served_bytes_total']);
     expect(metricNamesIn('absent(up{job="x"} == 1) or vector(0) offset 5m')).toEqual(['up']);
-    expect(unknownIn('rate(dingo_http_requests_total{status=~"5.."}[5m])')).toEqual([
-      'dingo_http_requests_total',
+    expect(unknownIn('rate(dingo_no_such_metric_total{status=~"5.."}[5m])')).toEqual([
+      'dingo_no_such_metric_total',
     ]);
   });
 
@@ -1037,24 +1077,27 @@ describe('monitoring (deploy/monitoring)', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('the dashboard shows served and upstream bytes, chunks, retries, a cache ratio and memory', () => {
+  it('the dashboard shows traffic, hit rate, latency, upstream health, storage, jobs, integrity and memory', () => {
     const exprs = targets.map((t) => t.expr as string);
     for (const metric of [
+      'dingo_http_requests_total',
+      'dingo_http_time_to_first_byte_seconds_bucket',
       'dingo_served_bytes_total',
       'dingo_upstream_bytes_total',
-      'dingo_chunks_pulled_total',
+      'dingo_upstream_response_seconds_bucket',
+      'dingo_upstream_up',
       'dingo_pull_retries_total',
+      'dingo_store_bytes',
+      'dingo_data_disk_free_bytes',
+      'dingo_queue_jobs',
+      'dingo_block_mismatches_total',
       'dingo_process_resident_memory_bytes',
     ]) {
       expect({ metric, shown: exprs.some((e) => e.includes(metric)) }).toEqual({ metric, shown: true });
     }
+    // The hit rate is a ratio of file GETs answered from the cache to all file GETs.
     expect(
-      exprs.some(
-        (e) =>
-          e.includes('dingo_served_bytes_total') &&
-          e.includes('dingo_upstream_bytes_total') &&
-          e.includes('/'),
-      ),
+      exprs.some((e) => e.includes('cache="hit"') && e.includes(') / sum(') && e.includes('route="resolve"')),
     ).toBe(true);
   });
 
@@ -1070,14 +1113,22 @@ describe('monitoring (deploy/monitoring)', () => {
     expect(mounts.some((m) => m.split(':')[1] === '/etc/grafana/provisioning')).toBe(true);
   });
 
-  describe('promtool (when installed)', () => {
-    const promtool = hasTool('promtool');
-    const itTool = promtool ? it : it.skip;
-    if (!promtool)
-      console.warn('promtool not installed (Debian: apt-get install prometheus): skipped promtool checks');
+  describe('promtool', () => {
+    // npm test's pretest (scripts/test-prereqs.sh) provides it; missing, these fail (never skip).
+    const promtool = promtoolPath();
+    const itTool = it;
     let dir: string;
     beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'dingo-promtool-'))));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    itTool("is available (scripts/test-prereqs.sh extracts it from Debian's prometheus package)", () => {
+      expect(promtool).toBeTruthy();
+    });
+
+    itTool('the metrics a gateway exports pass `promtool check metrics`', async () => {
+      const r = await runWithInput(promtool!, ['check', 'metrics'], exposition);
+      expect(r).toEqual({ code: 0, out: '' });
+    });
 
     itTool('check config (rule files as mounted) and check rules pass', async () => {
       writeFileSync(join(dir, 'alerts.yml'), read('deploy/monitoring/alerts.yml'));
@@ -1086,12 +1137,12 @@ describe('monitoring (deploy/monitoring)', () => {
         rule_files: prometheus.rule_files.map((f: string) => join(dir, basename(f))),
       };
       writeFileSync(join(dir, 'prometheus.yml'), stringify(config));
-      const r = await run('promtool', ['check', 'config', join(dir, 'prometheus.yml')]);
+      const r = await run(promtool!, ['check', 'config', join(dir, 'prometheus.yml')]);
       expect(r).toMatchObject({ code: 0 });
     });
 
     itTool('the alert unit tests pass (deploy/monitoring/alerts.test.yml)', async () => {
-      const r = await run('promtool', ['test', 'rules', join(ROOT, 'deploy/monitoring/alerts.test.yml')]);
+      const r = await run(promtool!, ['test', 'rules', join(ROOT, 'deploy/monitoring/alerts.test.yml')]);
       expect(r.out).toMatch(/SUCCESS/);
       expect(r.code).toBe(0);
     });
@@ -1107,7 +1158,7 @@ describe('monitoring (deploy/monitoring)', () => {
         join(dir, 'dashboard-rules.yml'),
         stringify({ groups: [{ name: 'dashboard', rules: records }] }),
       );
-      const r = await run('promtool', ['check', 'rules', join(dir, 'dashboard-rules.yml')]);
+      const r = await run(promtool!, ['check', 'rules', join(dir, 'dashboard-rules.yml')]);
       expect(r).toMatchObject({ code: 0 });
     });
   });

@@ -1,8 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import { listFiles, ROOT } from './deploy-files';
-
 /** PromQL keywords, aggregations and functions: identifiers in an expression that are not metrics. */
 const PROMQL_WORDS = new Set(
   `sum min max avg group stddev stdvar count count_values bottomk topk quantile limitk limit_ratio
@@ -36,51 +31,4 @@ export function metricNamesIn(expr: string): string[] {
     .replace(/\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\b/gi, ' ');
   const names = e.match(/[A-Za-z_:][A-Za-z0-9_:]*/g) ?? [];
   return [...new Set(names.filter((n) => !PROMQL_WORDS.has(n.toLowerCase())))];
-}
-
-/** Where the mirror's own metrics are defined. */
-export const METRIC_SOURCES = ['libs/hub-api/src/hub-metrics.ts', 'libs/mirror/src/mirror-metrics.ts'];
-
-/**
- * The mirror's own metrics: the `'dingo_…'` names in METRIC_SOURCES (as `name: 'dingo_…'` or
- * passed to a helper that creates the metric).
- */
-export function hubMetricNames(): string[] {
-  const source = METRIC_SOURCES.map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
-  return [...new Set([...source.matchAll(/['"`](dingo_[a-z0-9_]+)['"`]/g)].map((m) => m[1]))];
-}
-
-/** The prefix the services give prom-client's default metrics (`collectDefaultMetrics({ prefix })` in libs). */
-export function processMetricPrefix(): string {
-  const prefixes = new Set<string>();
-  for (const file of listFiles('libs').filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'))) {
-    const source = readFileSync(join(ROOT, file), 'utf8');
-    for (const m of source.matchAll(/collectDefaultMetrics\(\{[^}]*prefix:\s*['"`]([A-Za-z0-9_]*)['"`]/g))
-      prefixes.add(m[1]);
-  }
-  if (prefixes.size !== 1)
-    throw new Error(`expected one default-metrics prefix in libs, found ${JSON.stringify([...prefixes])}`);
-  return [...prefixes][0];
-}
-
-/**
- * prom-client's default process/Node.js metrics as the services register them, with the series
- * names histograms and summaries expose.
- */
-export function defaultProcessMetricNames(prefix = processMetricPrefix()): string[] {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix });
-  const names = registry.getMetricsAsArray().flatMap((m) => {
-    const { name, type } = m as unknown as { name: string; type: string };
-    if (type === 'histogram') return [name, `${name}_bucket`, `${name}_sum`, `${name}_count`];
-    if (type === 'summary') return [name, `${name}_sum`, `${name}_count`];
-    return [name];
-  });
-  registry.clear();
-  return names;
-}
-
-/** Everything an alert or dashboard may select: the mirror's metrics, process metrics, `up`. */
-export function knownMetricNames(): Set<string> {
-  return new Set([...hubMetricNames(), ...defaultProcessMetricNames(), 'up']);
 }

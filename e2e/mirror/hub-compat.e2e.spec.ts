@@ -219,7 +219,10 @@ describe('Hub compatibility (embedded gateway vs. upstream simulator)', () => {
     expect(body.info.upstream.origins[0].origin).toBe(w.sim.url);
     await http(`${w.gateway.url}/org/model/resolve/main/config.json`);
     const metrics = (await http(`${w.gateway.url}/metrics`)).body.toString();
-    expect(metrics).toMatch(/^dingo_served_bytes_total [1-9]\d*$/m);
+    expect(metrics).toMatch(/^dingo_served_bytes_total\{source="(cache|upstream)"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(
+      /^dingo_http_requests_total\{route="resolve",method="GET",status="200",cache="\w+"\} [1-9]\d*$/m,
+    );
     expect(metrics).toMatch(/^dingo_upstream_bytes_total [1-9]\d*$/m);
     expect(metrics).toContain(`dingo_upstream_up{origin="${w.sim.url}"} 1`);
   });

@@ -9,6 +9,7 @@ import {
   RedisQueueServer,
   TypeOrmMetadataStore,
 } from '@dingo/metadata-store';
+import { loggerFor } from '@dingo/ops';
 import { MetadataAppModule } from './metadata-app.module';
 
 /**
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   });
   const app = await NestFactory.create(
     MetadataAppModule.forStore(config, new TypeOrmMetadataStore(ds), () => ds.destroy(), transport),
-    { logger: ['error', 'warn', 'log'] },
+    { logger: loggerFor(config) },
   );
   app.connectMicroservice({ strategy: transport });
   app.enableShutdownHooks();

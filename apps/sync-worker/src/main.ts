@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit, runMain } from '@dingo/config';
+import { loggerFor } from '@dingo/ops';
 import { SyncWorkerModule } from './sync-worker.module';
 
 /** `sync-worker [--max-concurrent N] [--max-bandwidth 50MB]`; flags override DINGO_* env. */
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const app = await NestFactory.create(SyncWorkerModule.forConfig(config), {
-    logger: ['error', 'warn', 'log'],
+    logger: loggerFor(config),
   });
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);

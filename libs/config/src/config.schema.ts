@@ -156,6 +156,8 @@ export const configSchema = z
       })
       .default({ type: 'sqlite' }),
     logLevel: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+    /** `text` for people, `json` (one object per line, with request ids) for log shippers. */
+    logFormat: z.enum(['text', 'json']).default('text'),
     /**
      * Which proxies may set X-Forwarded-For (audit client IP, login throttling): `false` (none),
      * `true` (any: only behind a proxy that overwrites the header), or Express's list form

@@ -37,6 +37,7 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_DB_TYPE: (c, v) => (c.database = { ...(c.database as object), type: v }),
   DINGO_DB_URL: (c, v) => (c.database = { ...(c.database as object), url: v }),
   DINGO_LOG_LEVEL: (c, v) => (c.logLevel = v),
+  DINGO_LOG_FORMAT: (c, v) => (c.logFormat = v),
   DINGO_REDIS_URL: (c, v) => (c.redisUrl = v),
   DINGO_S3_URL: (c, v) => (c.s3Url = v),
   DINGO_NAMESPACE: (c, v) => (c.namespace = v),

@@ -3,3 +3,4 @@ export * from './audit-sink';
 export * from './public-base';
 export * from './resolve-headers';
 export * from './public-route';
+export * from './request-scope';

@@ -2,14 +2,13 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
-import { INestApplication, Logger, LogLevel } from '@nestjs/common';
+import { INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DINGO_VERSION, DingoConfig, StartupError } from '@dingo/config';
+import { loggerFor } from '@dingo/ops';
 import { HubErrorFilter } from './hub-error.filter';
 import { requestIdMiddleware } from './request-id.middleware';
-
-const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
 /** Creates and starts an HTTP app serving the Hub API; returns it with the URL it listens on. */
 export async function startHubHttpApp(
@@ -24,7 +23,7 @@ export async function startHubHttpApp(
     rawBody: true,
     // Start-up errors reach the app's main (one clear line), not process.abort().
     abortOnError: false,
-    logger: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+    logger: loggerFor(config),
   });
   app.disable('x-powered-by');
   app.set('etag', false);

@@ -44,6 +44,7 @@ export class FileResponder {
       );
     const sendHeaders = () => res.writeHead(download.status, download.headers);
     if (!download.writeBody) {
+      res.locals.dingoCache = { known: 'hit', upstream: 'miss', offline: 'stale' }[download.file.via];
       sendHeaders();
       res.end();
       return;
@@ -62,6 +63,10 @@ export class FileResponder {
         this.log.warn(`${req.method} ${req.originalUrl} cut short: ${(err as Error).message}`);
       res.destroy(err as Error);
     } finally {
+      const { cache, upstream } = sink.bySource;
+      this.metrics.servedBytes('cache', cache);
+      this.metrics.servedBytes('upstream', upstream);
+      res.locals.dingoCache = upstream === 0 ? 'hit' : cache === 0 ? 'miss' : 'partial';
       this.record(req, route, download.file.commit, download.status, sink.written, aborted);
     }
   }
@@ -74,7 +79,6 @@ export class FileResponder {
     bytes: number,
     aborted: boolean,
   ): void {
-    this.metrics.servedBytes.inc(bytes);
     const who = dingoContext(req)?.principal;
     this.audit?.record({
       action: 'download',

@@ -1,4 +1,11 @@
-import { DynamicModule, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { PublicBase } from '@dingo/contracts';
 import { Mirror } from '@dingo/mirror';
@@ -16,9 +23,15 @@ class MirrorLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** The Hub routes (a `{*path}` catch-all) and the services they use. */
+/** The Hub routes (a `{*path}` catch-all) and the services they use; every request is measured. */
 @Module({})
-class HubRoutesModule {
+class HubRoutesModule implements NestModule {
+  constructor(@Inject(HubMetrics) private readonly metrics: HubMetrics) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(this.metrics.middleware).forRoutes('*');
+  }
+
   static forMirror(mirror: () => Promise<Mirror>, registry: Registry): DynamicModule {
     return {
       module: HubRoutesModule,

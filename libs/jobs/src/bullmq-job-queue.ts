@@ -42,6 +42,11 @@ export class BullMqJobQueue<T> implements JobQueue<T> {
     await this.queue.add(this.name, data, this.jobOptions(opts));
   }
 
+  async depth(): Promise<{ waiting: number; active: number }> {
+    const c = await this.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
+    return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0), active: c.active ?? 0 };
+  }
+
   process(handler: JobHandler<T>, concurrency: number): void {
     if (this.worker) throw new Error(`Queue ${this.name} already has a worker`);
     this.worker = new Worker(

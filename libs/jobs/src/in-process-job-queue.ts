@@ -43,6 +43,10 @@ export class InProcessJobQueue<T> implements JobQueue<T> {
     return { waiting: this.pending.length, running: this.running };
   }
 
+  async depth(): Promise<{ waiting: number; active: number }> {
+    return { waiting: this.pending.length, active: this.running };
+  }
+
   private pump(): void {
     while (this.handler && !this.closed && this.running < this.concurrency && this.pending.length) {
       const job = this.pending.shift()!;

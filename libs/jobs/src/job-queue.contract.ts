@@ -37,6 +37,24 @@ export function jobQueueContract(name: string, fixture: JobQueueFixture) {
     });
     afterAll(async () => fixture.cleanup?.());
 
+    it('reports its depth: jobs waiting, and running', async () => {
+      const q = await create<{ n: number }>();
+      expect(await q.depth()).toEqual({ waiting: 0, active: 0 });
+      await q.add({ n: 1 });
+      await q.add({ n: 2 });
+      expect((await q.depth()).waiting).toBe(2);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      q.process(async () => gate, 1);
+      let depth = await q.depth();
+      for (let i = 0; i < 200 && depth.active !== 1; i++) {
+        await sleep(10);
+        depth = await q.depth();
+      }
+      expect(depth).toEqual({ waiting: 1, active: 1 });
+      release();
+    });
+
     it('runs waiting jobs lowest priority number first, FIFO within a priority', async () => {
       const q = await create<{ name: string }>();
       await q.add({ name: 'low' }, { priority: 10 });

@@ -18,5 +18,7 @@ export type JobHandler<T> = (data: T, ctx: JobContext) => Promise<void>;
 export interface JobQueue<T> {
   add(data: T, opts?: JobOptions): Promise<void>;
   process(handler: JobHandler<T>, concurrency: number): void;
+  /** Jobs waiting and running now, across every process sharing the queue (its backlog). */
+  depth(): Promise<{ waiting: number; active: number }>;
   close(): Promise<void>;
 }

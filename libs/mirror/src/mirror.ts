@@ -3,9 +3,12 @@ import { DingoConfig } from '@dingo/config';
 import { RateLimiter } from '@dingo/concurrency';
 import { HubError, RepoRef, ResolveRoute } from '@dingo/hub-protocol';
 import { JobHandler, PRIORITY } from '@dingo/jobs';
+import { statfsSync } from 'node:fs';
+import { MemoryCachedChunkStore } from '@dingo/chunk-store';
 import {
   UpstreamAddressPolicy,
   UpstreamHttp,
+  UpstreamObserver,
   UpstreamRequest,
   UpstreamResponse,
   UpstreamRouter,
@@ -37,14 +40,20 @@ export interface MirrorJobHandlers {
   pullSnapshot: JobHandler<PullSnapshotJob>;
 }
 
+export type QueueName = 'pull-chunk' | 'pull-file' | 'pull-repo-snapshot';
+
 export interface MirrorStats {
   upstreamBytes: number;
   chunksPulled: number;
   pullRetries: number;
   pullsInFlight: number;
   verificationFailures: number;
+  blockMismatches: number;
+  memoryCache?: { hits: number; misses: number };
   scrub: BlobScrubber['stats'];
   storage: StoragePolicy['stats'];
+  /** Jobs this process finished, per queue and outcome. */
+  jobs: Record<string, { completed: number; failed: number }>;
   origins: ReturnType<UpstreamRouter['health']>;
   offline: boolean;
 }
@@ -68,6 +77,7 @@ export class Mirror {
   private readonly usage: BlobUsage;
   private readonly storage: StoragePolicy;
   private readonly downloads: FileDownloads;
+  private readonly reader: BlobReader;
   private readonly api: ApiProxy;
   private readonly sync: RepoSync;
 
@@ -112,10 +122,18 @@ export class Mirror {
         this.storage.poke();
       },
     });
-    const reader = new BlobReader(ledger, store, this.puller, this.verifier, adapters.pullChunk, this.usage, {
-      readAheadChunks: config.readAheadChunks,
-      firstByteTimeoutMs: config.upstreamTimeoutMs,
-    });
+    const reader = (this.reader = new BlobReader(
+      ledger,
+      store,
+      this.puller,
+      this.verifier,
+      adapters.pullChunk,
+      this.usage,
+      {
+        readAheadChunks: config.readAheadChunks,
+        firstByteTimeoutMs: config.upstreamTimeoutMs,
+      },
+    ));
     this.downloads = new FileDownloads(locator, ledger, reader);
     this.api = new ApiProxy(
       meta,
@@ -241,6 +259,36 @@ export class Mirror {
     };
   }
 
+  private readonly jobOutcomes = new Map<string, { completed: number; failed: number }>();
+
+  /** A worker of this process finished a job (counted for metrics). */
+  countJob(queue: QueueName, outcome: 'completed' | 'failed'): void {
+    const counts = this.jobOutcomes.get(queue) ?? { completed: 0, failed: 0 };
+    counts[outcome]++;
+    this.jobOutcomes.set(queue, counts);
+  }
+
+  /** Every upstream exchange, for metrics. */
+  observeUpstream(observer: UpstreamObserver): void {
+    this.router.observe(observer);
+  }
+
+  /** Jobs waiting and running per queue (the backlog, cluster-wide in distributed mode). */
+  async queueDepths(): Promise<Record<QueueName, { waiting: number; active: number }>> {
+    const { pullChunk, pullFile, pullSnapshot } = this.adapters;
+    return {
+      'pull-chunk': await pullChunk.depth(),
+      'pull-file': await pullFile.depth(),
+      'pull-repo-snapshot': await pullSnapshot.depth(),
+    };
+  }
+
+  /** The data directory's file system: bytes free and in all. */
+  dataDisk(): { freeBytes: number; sizeBytes: number } {
+    const st = statfsSync(this.config.dataDir);
+    return { freeBytes: st.bavail * st.bsize, sizeBytes: st.blocks * st.bsize };
+  }
+
   upstreamHealth(): { offline: boolean; origins: ReturnType<UpstreamRouter['health']> } {
     return { offline: this.router.offline, origins: this.router.health() };
   }
@@ -253,8 +301,14 @@ export class Mirror {
       pullRetries: retries,
       pullsInFlight: this.puller.inflightCount,
       verificationFailures: this.verifier.failures,
+      blockMismatches: this.reader.blockMismatches,
+      memoryCache:
+        this.adapters.store instanceof MemoryCachedChunkStore
+          ? { hits: this.adapters.store.hits, misses: this.adapters.store.misses }
+          : undefined,
       scrub: this.scrubber.stats,
       storage: this.storage.stats,
+      jobs: Object.fromEntries(this.jobOutcomes),
       ...this.upstreamHealth(),
     };
   }

@@ -1,2 +1,4 @@
 export * from './service-health.module';
 export * from './readiness';
+export * from './json-logger';
+export * from './process-metrics';

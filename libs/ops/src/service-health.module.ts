@@ -10,7 +10,8 @@ import {
 import { HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { DINGO_VERSION } from '@dingo/config';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { registerProcessMetrics } from './process-metrics';
 import { DependencyChecks, Readiness, ReadinessReport } from './readiness';
 
 export interface ServiceHealthOptions {
@@ -79,7 +80,7 @@ export class ServiceHealthModule {
     registry = new Registry(),
     options: ServiceHealthOptions = {},
   ): DynamicModule {
-    collectDefaultMetrics({ register: registry, prefix: 'dingo_' });
+    registerProcessMetrics(registry);
     return {
       module: ServiceHealthModule,
       imports: [TerminusModule],

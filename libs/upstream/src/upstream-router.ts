@@ -1,4 +1,11 @@
+import { UpstreamRefusedError } from './address-policy';
 import { UpstreamHttp, UpstreamRequest, UpstreamResponse, UpstreamUnreachableError } from './upstream-client';
+
+/** Told of every upstream exchange (metrics): answers with their time to headers, and failures. */
+export interface UpstreamObserver {
+  answered(origin: string, seconds: number, status: number): void;
+  failed(origin: string, kind: 'unreachable' | 'timeout' | 'refused'): void;
+}
 
 interface OriginHealth {
   origin: string;
@@ -26,6 +33,12 @@ export class UpstreamRouter {
     this.origins = origins.map((origin, i) => ({ origin, latencyMs: i, failures: 0, downUntil: 0 }));
   }
 
+  private readonly observers: UpstreamObserver[] = [];
+
+  observe(observer: UpstreamObserver): void {
+    this.observers.push(observer);
+  }
+
   get primary(): string {
     return this.ranked()[0].origin;
   }
@@ -46,11 +59,14 @@ export class UpstreamRouter {
 
   /** `path` is relative to the hub origin (`/api/models/x`); absolute URLs bypass routing. */
   async send(req: UpstreamRequest): Promise<UpstreamResponse> {
-    if (/^https?:\/\//.test(req.url)) return this.track(undefined, () => this.http.send(req));
+    if (/^https?:\/\//.test(req.url))
+      return this.track(new URL(req.url).origin, undefined, () => this.http.send(req));
     let lastError: unknown;
     for (const health of this.ranked()) {
       try {
-        return await this.track(health, () => this.http.send({ ...req, url: health.origin + req.url }));
+        return await this.track(health.origin, health, () =>
+          this.http.send({ ...req, url: health.origin + req.url }),
+        );
       } catch (err) {
         if (!(err instanceof UpstreamUnreachableError)) throw err;
         lastError = err;
@@ -59,10 +75,15 @@ export class UpstreamRouter {
     throw lastError;
   }
 
-  private async track(health: OriginHealth | undefined, call: () => Promise<UpstreamResponse>) {
+  private async track(
+    origin: string,
+    health: OriginHealth | undefined,
+    call: () => Promise<UpstreamResponse>,
+  ) {
     const started = performance.now();
     try {
       const res = await call();
+      for (const o of this.observers) o.answered(origin, (performance.now() - started) / 1000, res.status);
       this.lastSuccess = Date.now();
       if (health) {
         health.latencyMs = health.latencyMs * 0.8 + (performance.now() - started) * 0.2;
@@ -71,6 +92,15 @@ export class UpstreamRouter {
       }
       return res;
     } catch (err) {
+      const kind =
+        err instanceof UpstreamRefusedError
+          ? 'refused'
+          : err instanceof UpstreamUnreachableError
+            ? err.timedOut
+              ? 'timeout'
+              : 'unreachable'
+            : undefined;
+      if (kind) for (const o of this.observers) o.failed(origin, kind);
       if (err instanceof UpstreamUnreachableError) {
         this.lastFailure = Date.now();
         if (health) {

@@ -12,7 +12,13 @@ import { ChunkDownload, ChunkPuller } from '../pull/chunk-puller';
 import { PullChunkJob } from '../pull/pull-chunk-job';
 import { BlockMismatchError, readCheckedChunk } from './block-checked-stream';
 import { BlobUsage } from '../storage/blob-usage';
-import { ByteSink } from './byte-sink';
+import { ByteSink, ByteSource } from './byte-sink';
+
+/** A chunk's bytes ready to copy, and where they come from (metrics: bytes served by source). */
+interface OpenedChunk {
+  body: Readable;
+  from: ByteSource;
+}
 
 /** Bytes of a body that reach the end of an unverified blob, held until the blob hashes to its name. */
 const HELD_BACK_BYTES = 64 * 1024;
@@ -33,6 +39,8 @@ export interface BlobReaderOptions {
  */
 export class BlobReader {
   private readonly log = new Logger(BlobReader.name);
+  /** Stored blocks that did not match their digest when read (rot; each was re-pulled or the copy cut). */
+  blockMismatches = 0;
 
   constructor(
     private readonly ledger: BlobLedger,
@@ -71,10 +79,14 @@ export class BlobReader {
     const verified = await this.ledger.isVerified(plan.key);
     const holdTail = !verified && end === plan.size - 1;
     const tailStart = holdTail ? Math.max(start, end + 1 - HELD_BACK_BYTES) : end + 1;
-    if (tailStart > start) await this.copyRange(plan, source, start, tailStart - 1, sink, !verified);
+    // Chunks this request had pulled ahead: their bytes count as upstream bytes even when they
+    // reach the client from the store (metrics: what a cold download really cost).
+    const pulledAhead = new Set<number>();
+    if (tailStart > start)
+      await this.copyRange(plan, source, start, tailStart - 1, sink, !verified, pulledAhead);
     if (holdTail) {
       await this.ensureVerified(plan, source);
-      await this.copyRange(plan, source, tailStart, end, sink, false);
+      await this.copyRange(plan, source, tailStart, end, sink, false, pulledAhead);
     }
   }
 
@@ -100,6 +112,7 @@ export class BlobReader {
     end: number,
     sink: ByteSink,
     readAhead: boolean,
+    pulledAhead: Set<number>,
   ): Promise<void> {
     const first = Math.floor(start / plan.chunkSize);
     const last = Math.floor(end / plan.chunkSize);
@@ -109,12 +122,13 @@ export class BlobReader {
       const to = Math.min(end, bounds.end) - bounds.start;
       // The chunk the client waits for is requested before the read-ahead.
       let part = await this.openChunk(plan, index, from, to, source, !sink.started);
-      if (readAhead) this.scheduleReadAhead(plan, index, source);
+      if (readAhead) this.scheduleReadAhead(plan, index, source, pulledAhead);
       for (;;) {
-        const copied = await sink.copy(part);
+        const copied = await sink.copy(part.body, pulledAhead.has(index) ? 'upstream' : part.from);
         from += copied.bytes;
         if (!copied.error) break;
         if (!(copied.error instanceof BlockMismatchError)) throw copied.error;
+        this.blockMismatches++;
         // Rotted on disk: never delivered. Drop it and carry on from upstream at the same byte.
         this.log.error(`${copied.error.message}; pulling the chunk again`);
         await this.ledger.drop({ blob: plan.key, index }, copied.error.message);
@@ -130,10 +144,11 @@ export class BlobReader {
     to: number,
     source: FileSource,
     firstByte: boolean,
-  ): Promise<Readable> {
+  ): Promise<OpenedChunk> {
     const id = { blob: plan.key, index };
     const running = this.puller.active(id);
-    if (running && !running.file.finished) return this.follow(running, from, to, firstByte);
+    if (running && !running.file.finished)
+      return { body: await this.follow(running, from, to, firstByte), from: 'upstream' };
     let record: ChunkRecord | undefined = await this.ledger.chunk(id);
     if (record && !record.blockDigests) {
       // Stored before block digests existed: verifying the blob records them.
@@ -142,13 +157,13 @@ export class BlobReader {
     }
     if (record) {
       try {
-        return await readCheckedChunk(this.store, record, from, to);
+        return { body: await readCheckedChunk(this.store, record, from, to), from: 'cache' };
       } catch (err) {
         if (!(err instanceof ChunkMissingError)) throw err;
         await this.ledger.drop(id, 'it vanished from the store');
       }
     }
-    return this.readPulled(plan, index, from, to, source, firstByte, true);
+    return { body: await this.readPulled(plan, index, from, to, source, firstByte, true), from: 'upstream' };
   }
 
   /** Joins or starts the chunk's pull; once a download has finished writing, reads the store. */
@@ -209,21 +224,29 @@ export class BlobReader {
     await Promise.all(Array.from({ length: this.options.readAheadChunks + 1 }, worker));
   }
 
-  private scheduleReadAhead(plan: BlobPlan, index: number, source: FileSource): void {
+  private scheduleReadAhead(
+    plan: BlobPlan,
+    index: number,
+    source: FileSource,
+    pulledAhead: Set<number>,
+  ): void {
     const last = Math.min(chunkCount(plan) - 1, index + this.options.readAheadChunks);
     for (let next = index + 1; next <= last; next++) {
       const id = { blob: plan.key, index: next };
-      if (this.puller.active(id)) continue;
+      if (this.puller.active(id)) {
+        pulledAhead.add(next);
+        continue;
+      }
       void this.ledger
         .chunk(id)
-        .then((known) =>
-          known
-            ? undefined
-            : this.readAhead.add(
-                { plan, index: next, source },
-                { priority: PRIORITY.readAhead, jobId: `${plan.key}#${next}` },
-              ),
-        )
+        .then(async (known) => {
+          if (known) return;
+          pulledAhead.add(next);
+          await this.readAhead.add(
+            { plan, index: next, source },
+            { priority: PRIORITY.readAhead, jobId: `${plan.key}#${next}` },
+          );
+        })
         .catch((err) =>
           this.log.warn(`read-ahead of ${plan.key}#${next} not queued: ${(err as Error).message}`),
         );

@@ -1,5 +1,8 @@
 import { Readable, Writable } from 'node:stream';
 
+/** Where served bytes came from: the store, or upstream as they arrived. */
+export type ByteSource = 'cache' | 'upstream';
+
 /** How far a copy got: the bytes written, and the error that stopped it early, if any. */
 export interface CopyOutcome {
   bytes: number;
@@ -14,6 +17,8 @@ export interface CopyOutcome {
 export class ByteSink {
   started = false;
   written = 0;
+  /** Bytes written per source. */
+  readonly bySource: Record<ByteSource, number> = { cache: 0, upstream: 0 };
 
   constructor(
     private readonly out: Writable,
@@ -21,7 +26,7 @@ export class ByteSink {
   ) {}
 
   /** Copies `src` to the client; a failure of `src` is returned (with the bytes copied), not thrown. */
-  async copy(src: Readable): Promise<CopyOutcome> {
+  async copy(src: Readable, from: ByteSource): Promise<CopyOutcome> {
     let bytes = 0;
     try {
       for await (const buf of src as AsyncIterable<Buffer>) {
@@ -32,6 +37,7 @@ export class ByteSink {
         }
         bytes += buf.length;
         this.written += buf.length;
+        this.bySource[from] += buf.length;
         if (!this.out.write(buf)) await drained(this.out);
       }
       return { bytes };

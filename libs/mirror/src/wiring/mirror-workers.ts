@@ -1,5 +1,6 @@
 import { DingoConfig } from '@dingo/config';
-import { Mirror } from '../mirror';
+import { JobHandler } from '@dingo/jobs';
+import { Mirror, QueueName } from '../mirror';
 import { MirrorAdapters } from '../mirror-adapters';
 
 /**
@@ -8,8 +9,22 @@ import { MirrorAdapters } from '../mirror-adapters';
  * façade itself.
  */
 export function runMirrorWorkers(mirror: Mirror, adapters: MirrorAdapters, config: DingoConfig): void {
-  adapters.pullChunk.process(mirror.jobs.pullChunk, config.maxConcurrentPulls);
-  adapters.pullFile.process(mirror.jobs.pullFile, Math.max(1, Math.floor(config.maxConcurrentPulls / 4)));
-  adapters.pullSnapshot.process(mirror.jobs.pullSnapshot, 1);
+  const counted =
+    <T>(queue: QueueName, handler: JobHandler<T>): JobHandler<T> =>
+    async (job, ctx) => {
+      try {
+        await handler(job, ctx);
+        mirror.countJob(queue, 'completed');
+      } catch (err) {
+        mirror.countJob(queue, 'failed');
+        throw err;
+      }
+    };
+  adapters.pullChunk.process(counted('pull-chunk', mirror.jobs.pullChunk), config.maxConcurrentPulls);
+  adapters.pullFile.process(
+    counted('pull-file', mirror.jobs.pullFile),
+    Math.max(1, Math.floor(config.maxConcurrentPulls / 4)),
+  );
+  adapters.pullSnapshot.process(counted('pull-repo-snapshot', mirror.jobs.pullSnapshot), 1);
   mirror.startHousekeeping();
 }
