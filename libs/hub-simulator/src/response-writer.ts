@@ -165,6 +165,14 @@ async function misbehave(response: SimResponse, fault: RequestFault): Promise<Si
       const { 'Content-Length': _length, ...headers } = response.headers;
       return { ...response, headers: { ...headers, 'Content-Encoding': 'gzip' }, body };
     }
+    case 'body': {
+      const { 'Content-Length': _length, 'Content-Range': _range, ...headers } = response.headers;
+      return {
+        status: fault.status ?? response.status,
+        headers: { ...headers, ...fault.headers },
+        body: Buffer.isBuffer(fault.body) ? fault.body : Buffer.from(fault.body),
+      };
+    }
     case 'corrupt': {
       const body = Buffer.from(await bodyBytes(response));
       if (fault.atByte < body.length) body[fault.atByte] ^= 0xff;
