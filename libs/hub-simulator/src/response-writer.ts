@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { open } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import type { FaultInjector, BodyFault, RequestFault } from './fault-injector';
@@ -67,7 +66,7 @@ export class ResponseWriter {
     if (requestFault) response = await misbehave(response, requestFault);
 
     const delay = this.settings.latencyMs + (requestFault?.kind === 'slow-start' ? requestFault.delayMs : 0);
-    if (delay > 0) await sleep(delay);
+    if (delay > 0) await sleepUnlessClosed(res, delay);
     if (res.destroyed) return;
 
     const isHead = req.method === 'HEAD';
@@ -195,6 +194,20 @@ async function bodyBytes(response: SimResponse): Promise<Buffer> {
   } finally {
     await handle.close();
   }
+}
+
+/** Waits `ms`, or less when the client goes away first (no timer outlives the request). */
+function sleepUnlessClosed(res: ServerResponse, ms: number): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      res.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    res.on('close', done);
+  });
 }
 
 function drainOrClose(res: ServerResponse): Promise<void> {
