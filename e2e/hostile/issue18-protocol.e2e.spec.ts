@@ -207,7 +207,7 @@ describe('issue #18 protocol', () => {
       try {
         const offline = await load(w.gateway, repo.id);
         expect(offline.statuses).toEqual(online.statuses);
-        expect(offline.ms).toBeLessThan(1.5 * online.ms + 250);
+        expect(offline.ms).toBeLessThan(1.5 * online.ms + 750);
       } finally {
         await w.sim.restart();
       }
