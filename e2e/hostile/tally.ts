@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,6 +16,15 @@ interface GroupCount {
 function runFile(): string {
   const jestPid = typeof process.send === 'function' ? process.ppid : process.pid;
   return join(tmpdir(), `dingo-hostile-tally-${jestPid}.json`);
+}
+
+/** Tallies of runs over an hour old are removed (each run leaves one small file in the temp dir). */
+function removeOldRuns(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!/^dingo-hostile-tally-\d+\.json$/.test(name)) continue;
+    const path = join(tmpdir(), name);
+    if (Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { force: true });
+  }
 }
 
 function readRun(file: string): Record<string, GroupCount> {
@@ -37,6 +46,7 @@ export function groupTally(group: string) {
   const count: GroupCount = { cases: 0, passed: 0, failed: 0 };
   afterAll(() => {
     const file = runFile();
+    removeOldRuns();
     const run = readRun(file);
     const prev = run[group] ?? { cases: 0, passed: 0, failed: 0 };
     run[group] = {
