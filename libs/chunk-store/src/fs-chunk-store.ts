@@ -39,7 +39,7 @@ export class FsChunkStore implements ChunkStore {
 
   async putFile(id: ChunkId, localPath: string): Promise<void> {
     const target = this.pathOf(id);
-    await mkdir(dirname(target), { recursive: true });
+    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
     await rename(localPath, target);
   }
 
@@ -48,7 +48,7 @@ export class FsChunkStore implements ChunkStore {
   }
 
   async ping(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
     // A name of its own per call: concurrent pings (health checks) must not unlink each other's.
     const probe = join(this.root, `.ping-${process.pid}-${randomUUID()}`);
     const h = await open(probe, 'w');

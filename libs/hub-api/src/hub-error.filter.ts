@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { HubError } from '@dingo/hub-protocol';
+import { EXPOSED_HEADERS, HubError } from '@dingo/hub-protocol';
 import { MetadataUnavailableError } from '@dingo/metadata-store';
 import { mirrorErrorAsHubError } from '@dingo/mirror';
 
@@ -24,6 +24,8 @@ export class HubErrorFilter implements ExceptionFilter {
     }
     const wire = err.toResponse();
     res.status(wire.status);
+    // As the Hub does: browser clients may read X-Error-Code and an EntryNotFound's X-Repo-Commit.
+    res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
     for (const [k, v] of Object.entries(wire.headers)) res.setHeader(k, v);
     res.end(req.method === 'HEAD' ? undefined : wire.body);
   }

@@ -8,7 +8,7 @@ interface ArmedFault {
 
 export type RequestFault = Extract<
   SimFault,
-  { kind: 'status' | 'slow-start' | 'redirect' | 'gzip' | 'corrupt' | 'headers' }
+  { kind: 'status' | 'slow-start' | 'redirect' | 'gzip' | 'corrupt' | 'headers' | 'body' }
 >;
 export type BodyFault = Extract<SimFault, { kind: 'reset' | 'stall' }>;
 

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { open } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import type { FaultInjector, BodyFault, RequestFault } from './fault-injector';
@@ -67,7 +66,7 @@ export class ResponseWriter {
     if (requestFault) response = await misbehave(response, requestFault);
 
     const delay = this.settings.latencyMs + (requestFault?.kind === 'slow-start' ? requestFault.delayMs : 0);
-    if (delay > 0) await sleep(delay);
+    if (delay > 0) await sleepUnlessClosed(res, delay);
     if (res.destroyed) return;
 
     const isHead = req.method === 'HEAD';
@@ -165,6 +164,14 @@ async function misbehave(response: SimResponse, fault: RequestFault): Promise<Si
       const { 'Content-Length': _length, ...headers } = response.headers;
       return { ...response, headers: { ...headers, 'Content-Encoding': 'gzip' }, body };
     }
+    case 'body': {
+      const { 'Content-Length': _length, 'Content-Range': _range, ...headers } = response.headers;
+      return {
+        status: fault.status ?? response.status,
+        headers: { ...headers, ...fault.headers },
+        body: Buffer.isBuffer(fault.body) ? fault.body : Buffer.from(fault.body),
+      };
+    }
     case 'corrupt': {
       const body = Buffer.from(await bodyBytes(response));
       if (fault.atByte < body.length) body[fault.atByte] ^= 0xff;
@@ -187,6 +194,20 @@ async function bodyBytes(response: SimResponse): Promise<Buffer> {
   } finally {
     await handle.close();
   }
+}
+
+/** Waits `ms`, or less when the client goes away first (no timer outlives the request). */
+function sleepUnlessClosed(res: ServerResponse, ms: number): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      res.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    res.on('close', done);
+  });
 }
 
 function drainOrClose(res: ServerResponse): Promise<void> {

@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { HubSimulator } from './hub-simulator';
 import type { SimRepoSpec } from './types';
 import { MODEL, rawRequest, sha256, startSim } from './sim-test-fixtures';
@@ -152,6 +152,34 @@ describe('HubSimulator transport', () => {
       expect(res.body.length).toBe(5000);
       expect(res.ms).toBeGreaterThanOrEqual(390);
       expect(sim.stats.bytesServed()).toBe(5000);
+    });
+
+    it('body: answers with exact bytes over the original headers, with another status if asked', async () => {
+      const url = `${sim.url}/api/models/acme/tiny`;
+      sim.injectFault(/^\/api\/models\/acme\/tiny$/, {
+        kind: 'body',
+        body: '<html>maintenance</html>',
+        headers: { 'Content-Type': 'text/html' },
+      });
+      const page = await rawRequest(url);
+      expect(page.status).toBe(200);
+      expect(page.headers['content-type']).toBe('text/html');
+      expect(page.headers['x-request-id']).toBeDefined(); // the Hub's own headers stay
+      expect(page.body.toString()).toBe('<html>maintenance</html>');
+      expect(page.headers['content-length']).toBe(String(page.body.length));
+
+      const gz = gzipSync(Buffer.alloc(1 << 20));
+      sim.injectFault(/^\/api\/models\/acme\/tiny$/, {
+        kind: 'body',
+        status: 404,
+        body: gz,
+        headers: { 'Content-Encoding': 'gzip' },
+      });
+      const bomb = await rawRequest(url);
+      expect(bomb.status).toBe(404);
+      expect(bomb.headers['content-encoding']).toBe('gzip');
+      expect(gunzipSync(bomb.body).length).toBe(1 << 20);
+      expect((await rawRequest(url)).status).toBe(200); // used up
     });
 
     it('clearFaults disarms everything', async () => {

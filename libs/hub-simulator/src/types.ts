@@ -113,7 +113,13 @@ export type SimFault =
   /** Send the body with the byte at `atByte` flipped: content that does not match its own hash. */
   | { kind: 'corrupt'; atByte: number }
   /** Add (or override) response headers, e.g. a Link to a foreign host. */
-  | { kind: 'headers'; set: Record<string, string> };
+  | { kind: 'headers'; set: Record<string, string> }
+  /**
+   * Answer with these exact bytes instead (e.g. a gzip bomb, a non-JSON page, a giant error), over the
+   * original headers with `headers` set on top and, when given, another status. Content-Length is
+   * the new body's unless `headers` sets one.
+   */
+  | { kind: 'body'; body: Buffer | string; status?: number; headers?: Record<string, string> };
 
 export interface SimFileInfo {
   path: string;

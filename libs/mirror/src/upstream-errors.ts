@@ -25,7 +25,7 @@ export async function hubErrorFrom(res: UpstreamResponse): Promise<HubError> {
   const commit = res.headers['x-repo-commit'];
   const headers: Record<string, string> =
     commit && /^[0-9a-f]{40}$/.test(commit) ? { 'X-Repo-Commit': commit } : {};
-  return new HubError(res.status, code, message ?? `Upstream answered ${res.status}`, headers);
+  return new HubError(res.status, code, message || `Upstream answered ${res.status}`, headers);
 }
 
 function defaultCode(status: number): HubErrorCode {

@@ -29,7 +29,8 @@ export async function readSmallBody(
       parts.push(part as Buffer);
     }
   } catch (err) {
-    body.destroy();
+    // Destroying an undici body nobody reads emits an 'error' (RequestAbortedError): unheard, it kills the process.
+    body.on('error', () => undefined).destroy();
     source.destroy();
     if (err instanceof UpstreamBodyError) throw err;
     throw new UpstreamBodyError(`Upstream body unreadable: ${(err as Error).message}`);
