@@ -1,4 +1,12 @@
 export * from './config.schema';
-export { loadConfig, loadConfigOrExit, parseSize, ConfigError, StartupError, runMain } from './load-config';
+export {
+  loadConfig,
+  loadConfigOrExit,
+  parseSize,
+  ConfigError,
+  StartupError,
+  runMain,
+  assertSharedGatewaySecrets,
+} from './load-config';
 export * from './redis-options';
 export * from './version';

@@ -163,6 +163,23 @@ export class StartupError extends Error {
 }
 
 /**
+ * The secrets every gateway of a distributed mirror must share (a session or CAS token one
+ * gateway issues must open on the others). Checked before the app is assembled, so a missing one
+ * is one line, not a dependency-injection stack trace.
+ */
+export function assertSharedGatewaySecrets(config: DingoConfig): void {
+  if (config.mode !== 'distributed') return;
+  if (!config.auth.jwtSecret)
+    throw new StartupError(
+      'DINGO_JWT_SECRET is required in distributed mode (the same 32+ random characters on every gateway), e.g. `openssl rand -hex 32`',
+    );
+  if (config.xet.mode === 'serve' && !config.xet.tokenSecret)
+    throw new StartupError(
+      'DINGO_XET_TOKEN_SECRET is required for a distributed mirror that serves Xet (the same 32+ random characters on every gateway)',
+    );
+}
+
+/**
  * Runs an app's main: a StartupError or ConfigError (something the operator fixes in the
  * environment) is printed as one line, anything else with its stack; both exit with status 1.
  */

@@ -55,12 +55,17 @@ export class FileResponder {
       await download.writeBody(sink);
       res.end();
     } catch (err) {
+      // The client hung up: nobody to answer, nothing to log as a server error.
+      if (err instanceof ClientGoneError) {
+        aborted = true;
+        res.destroy();
+        return;
+      }
       // Nothing sent yet: the error filter answers with a proper status.
       if (!sink.started) throw err;
       // Headers are gone: all we can do is cut the connection so the client sees a short body.
       aborted = true;
-      if (!(err instanceof ClientGoneError))
-        this.log.warn(`${req.method} ${req.originalUrl} cut short: ${(err as Error).message}`);
+      this.log.warn(`${req.method} ${req.originalUrl} cut short: ${(err as Error).message}`);
       res.destroy(err as Error);
     } finally {
       const { cache, upstream } = sink.bySource;

@@ -67,5 +67,19 @@ export function toHubError(exception: unknown): HubError {
   if (exception instanceof MetadataUnavailableError) {
     return HubError.serviceUnavailable((exception as Error).message);
   }
-  return HubError.internal();
+  return databaseErrorAsHubError(exception) ?? HubError.internal();
+}
+
+/**
+ * A database that is full or busy is an operating condition, not a bug: the client gets the
+ * Hub's 507/503 (and may retry) instead of a 500. TypeORM wraps the driver's error.
+ */
+function databaseErrorAsHubError(exception: unknown): HubError | undefined {
+  const driver = (exception as { driverError?: unknown })?.driverError ?? exception;
+  const { code, errno } = (driver ?? {}) as { code?: unknown; errno?: unknown };
+  if (code === 'SQLITE_FULL' || errno === 1114 || code === 'ER_RECORD_FILE_FULL')
+    return HubError.insufficientStorage("The mirror's database has no room left");
+  if ((typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)) || errno === 1205 || errno === 1213)
+    return HubError.serviceUnavailable("The mirror's database is busy; retry shortly");
+  return undefined;
 }

@@ -33,6 +33,11 @@ export interface UpstreamRequest {
   headers?: Record<string, string | undefined>;
   body?: string | Buffer;
   signal?: AbortSignal;
+  /**
+   * The caller can do without an answer (it holds a cached one): do not wait on an origin that
+   * lately timed out, fail at once instead (UpstreamRouter).
+   */
+  failFast?: boolean;
 }
 
 export interface UpstreamHttpOptions {

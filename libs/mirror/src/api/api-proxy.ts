@@ -108,6 +108,7 @@ export class ApiProxy {
           'accept-encoding': 'identity',
         },
         body: req.body,
+        failFast: cached !== undefined,
       });
     } catch (err) {
       if (err instanceof UpstreamUnreachableError) return this.offline(cached, req, err.message);
@@ -129,6 +130,10 @@ export class ApiProxy {
     }
     originFreeLinks(headers, res.origin);
     let body = await readSmallBody(res.body, MAX_API_BODY, res.headers['content-encoding']);
+    // The Hub's API speaks JSON; anything else (a captive portal, a proxy's error page) is not an
+    // answer to remember or pass on as one.
+    if (res.status === 200 && !isJson(body))
+      return this.offline(cached, req, 'upstream answered 200 with a body that is not JSON');
     // An HTTP-only mirror keeps clients off Xet; a Xet-serving one answers Xet itself (libs/xet-mirror).
     if (req.route && this.options.xetMode === 'http') body = withoutXetHashes(req.route, body);
     if (repo) {
@@ -202,5 +207,14 @@ export class ApiProxy {
     const revision = req.route.action.revision;
     if (revision) await this.revisions.remember(repo, revision, info.sha);
     await this.manifests.fromInfo(repo, info.sha, info);
+  }
+}
+
+function isJson(body: Buffer): boolean {
+  try {
+    JSON.parse(body.toString('utf8'));
+    return true;
+  } catch {
+    return false;
   }
 }

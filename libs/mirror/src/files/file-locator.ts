@@ -51,9 +51,12 @@ export class FileLocator {
       const known = await this.knownAt(repo, commit, path, authorization, false);
       if (known) return known;
     }
+    // With an origin hanging, a revision the mirror knew (TTL expired) is served rather than waited on.
+    const failFast =
+      this.router.hanging && (await this.revisions.commitOf(repo, revision, true)) !== undefined;
     let res: UpstreamResponse;
     try {
-      res = await this.headUpstream(repo, revision, path, authorization);
+      res = await this.headUpstream(repo, revision, path, authorization, failFast);
     } catch (err) {
       if (!(err instanceof UpstreamUnreachableError)) throw err;
       return this.locateOffline(route, authorization, err.message);
@@ -122,7 +125,8 @@ export class FileLocator {
     repo: RepoRef,
     revision: string,
     path: string,
-    authorization?: string,
+    authorization: string | undefined,
+    failFast: boolean,
   ): Promise<UpstreamResponse> {
     let url = `/${repoUrlPrefix(repo.type)}${repo.id}/resolve/${encodeRevision(revision)}/${encodeFilePath(path)}`;
     for (let hop = 0; ; hop++) {
@@ -130,6 +134,7 @@ export class FileLocator {
         method: 'HEAD',
         url,
         headers: { authorization, 'accept-encoding': 'identity' },
+        failFast,
       });
       const location = res.headers.location;
       if (res.status >= 300 && res.status < 400 && location?.startsWith('/') && !location.startsWith('//')) {

@@ -1,5 +1,6 @@
 import { closeSync, openSync, write } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { setMaxListeners } from 'node:events';
 import { promisify } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
@@ -70,11 +71,13 @@ export class ChunkPuller {
   ) {
     // A chunk dropped from the ledger must be pulled again, not found among recent downloads.
     ledger.onDrop((id) => this.recent.delete(`${id.blob}#${id.index}`));
+    // Every upstream request listens for shutdown; a busy puller has many at once.
+    setMaxListeners(0, this.stopping.signal);
   }
 
   /** The running download for a chunk, if any (synchronous so callers can attach before it commits). */
   active(id: ChunkId): ChunkDownload | undefined {
-    return this.inflight.get(`${id.blob}#${id.index}`);
+    return live(this.inflight.get(`${id.blob}#${id.index}`));
   }
 
   get inflightCount(): number {
@@ -84,7 +87,8 @@ export class ChunkPuller {
   /** Starts (or joins) the download of a chunk. Throws (507) when the disk is at its floor. */
   pull(plan: BlobPlan, index: number, source: FileSource): ChunkDownload {
     const key = `${plan.key}#${index}`;
-    const running = this.inflight.get(key) ?? this.recent.get(key);
+    // A failed download stays visible until its staging file is removed; never hand it out again.
+    const running = live(this.inflight.get(key)) ?? this.recent.get(key);
     if (running) return running;
     const { size } = chunkBounds(plan, index);
     const path = this.staging.pathFor(plan.key, index, size);
@@ -94,7 +98,9 @@ export class ChunkPuller {
     const download: ChunkDownload = { file, done: Promise.resolve() };
     download.done = this.download(plan, index, source, file, fd)
       .then(() => void this.recent.set(key, download))
-      .finally(() => this.inflight.delete(key));
+      .finally(() => {
+        if (this.inflight.get(key) === download) this.inflight.delete(key);
+      });
     download.done.catch(() => undefined); // observed by readers; avoid unhandled rejections
     this.inflight.set(key, download);
     return download;
@@ -224,6 +230,10 @@ export class ChunkPuller {
     this.stats.chunksPulled++;
     this.options.onChunkStored(plan, index);
   }
+}
+
+function live(download: ChunkDownload | undefined): ChunkDownload | undefined {
+  return download && !download.file.failure ? download : undefined;
 }
 
 function isRetryable(err: unknown): boolean {

@@ -38,10 +38,14 @@ export class UpstreamFileReader {
     const range = `bytes=${start}-${end}`;
     const cached = this.cdn.get(file.blobKey);
     if (cached && cached.expiresAt > Date.now()) {
-      const res = await this.router.send({ url: cached.url, headers: fileHeaders(range), signal });
-      const body = this.bodyOf(res, start, end, file.size);
-      if (body) return body;
-      this.cdn.delete(file.blobKey); // expired or refused: ask the hub again
+      try {
+        const res = await this.router.send({ url: cached.url, headers: fileHeaders(range), signal });
+        const body = this.bodyOf(res, start, end, file.size);
+        if (body) return body;
+      } catch (err) {
+        if (signal?.aborted) throw err;
+      }
+      this.cdn.delete(file.blobKey); // expired, refused or failing: ask the hub again
     }
     const path = `/${repoUrlPrefix(file.repo.type)}${file.repo.id}/resolve/${encodeRevision(file.commit)}/${encodeFilePath(file.path)}`;
     let res: UpstreamResponse = await this.router.send({
@@ -50,12 +54,12 @@ export class UpstreamFileReader {
       signal,
     });
     const visited = new Set<string>();
+    let cdnUrl: string | undefined;
     while (isRedirect(res)) {
       drain(res.body);
       const target = redirectTarget(res, visited);
       const sameOrigin = target.origin === res.origin;
-      if (!sameOrigin)
-        this.cdn.set(file.blobKey, { url: target.toString(), expiresAt: Date.now() + this.cdnUrlTtlMs });
+      if (!sameOrigin) cdnUrl = target.toString();
       res = await this.router.send({
         url: target.toString(),
         headers: { ...fileHeaders(range), authorization: sameOrigin ? source.authorization : undefined },
@@ -63,7 +67,11 @@ export class UpstreamFileReader {
       });
     }
     const body = this.bodyOf(res, start, end, file.size);
-    if (body) return body;
+    if (body) {
+      // Only a URL that delivered the bytes is worth going back to.
+      if (cdnUrl) this.cdn.set(file.blobKey, { url: cdnUrl, expiresAt: Date.now() + this.cdnUrlTtlMs });
+      return body;
+    }
     if (res.status === 200) throw new UpstreamFileError(`Upstream ignored Range ${range} for ${path}`, false);
     throw new UpstreamFileError(
       `Upstream answered ${res.status} for ${range} of ${path}`,
