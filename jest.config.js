@@ -13,5 +13,6 @@ module.exports = {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper,
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
   projects: undefined,
 };

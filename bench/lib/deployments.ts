@@ -1,7 +1,9 @@
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { transformFileSync } from '@swc/core';
 import { IpcClient } from './ipc';
 import { captureOutput, freePort, LOOPBACK, stopChild, waitForHttp } from './processes';
 
@@ -37,7 +39,24 @@ export interface DeploymentOptions {
 /** Thrown when a mode cannot be started on this checkout/machine: reported as "skipped", never faked. */
 export class DeploymentUnavailable extends Error {}
 
-/** One Node process of a deployment, started like `npm start` plus the bench preload. */
+let compiled: { preload: string } | undefined;
+
+/**
+ * What `npm start` runs: the sources compiled to dist/ by scripts/build.js (incremental), plus the
+ * bench preload compiled once into the temp dir, so no compiler sits in a measured process.
+ */
+function compileOnce(repoRoot: string): { preload: string } {
+  if (compiled) return compiled;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require(join(repoRoot, 'scripts', 'build.js')) as { build(): number }).build();
+  const preload = join(tmpdir(), `dingo-bench-preload-${process.pid}.js`);
+  const source = join(__dirname, 'gateway-preload.ts');
+  const swcrc = join(repoRoot, '.swcrc');
+  writeFileSync(preload, transformFileSync(source, { filename: source, configFile: swcrc }).code);
+  return (compiled = { preload });
+}
+
+/** One Node process of a deployment, started like `npm start` (compiled JS) plus the bench preload. */
 class MirrorProcess {
   readonly ipc: IpcClient;
   readonly output: () => string;
@@ -48,11 +67,13 @@ class MirrorProcess {
   }
 
   static spawn(repoRoot: string, mainTs: string, env: NodeJS.ProcessEnv): MirrorProcess {
-    const child = spawn(
-      process.execPath,
-      ['-r', '@swc-node/register', '-r', join(__dirname, 'gateway-preload.ts'), mainTs],
-      { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
-    );
+    const { preload } = compileOnce(repoRoot);
+    const mainJs = join('dist', mainTs.replace(/\.ts$/, '.js'));
+    const child = spawn(process.execPath, ['-r', preload, mainJs], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     return new MirrorProcess(child);
   }
 

@@ -33,12 +33,12 @@ import { scrapeGatewayMetrics, seriesNames } from './scraped-metrics';
 
 // ---------------------------------------------------------------------------------------------
 // What the deployment must run: one image, four apps, each on its port.
-const APPS: Record<string, { main: string; port: number }> = {
-  gateway: { main: 'apps/gateway/src/main.ts', port: 8090 },
-  'mirror-edge': { main: 'apps/mirror-edge/src/main.ts', port: 8091 },
-  metadata: { main: 'apps/metadata/src/main.ts', port: 8092 },
-  'sync-worker': { main: 'apps/sync-worker/src/main.ts', port: 8093 },
-};
+// `main` is what the image runs: the source compiled by scripts/build.js.
+const APPS: Record<string, { source: string; main: string; port: number }> = Object.fromEntries(
+  Object.entries({ gateway: 8090, 'mirror-edge': 8091, metadata: 8092, 'sync-worker': 8093 }).map(
+    ([app, port]) => [app, { source: `apps/${app}/src/main.ts`, main: `dist/apps/${app}/src/main.js`, port }],
+  ),
+);
 const COMPOSE_DINGO_SERVICES: Record<string, keyof typeof APPS> = {
   metadata: 'metadata',
   'sync-worker': 'sync-worker',
@@ -50,9 +50,8 @@ const NODE_IMAGE = 'node:20-bookworm-slim';
 
 function appOfCommand(command: unknown): keyof typeof APPS | undefined {
   const cmd = command as string[];
-  if (!Array.isArray(cmd) || cmd[0] !== 'node' || cmd[1] !== '-r' || cmd[2] !== '@swc-node/register')
-    return undefined;
-  return (Object.keys(APPS) as (keyof typeof APPS)[]).find((a) => APPS[a].main === cmd[3]);
+  if (!Array.isArray(cmd) || cmd.length !== 2 || cmd[0] !== 'node') return undefined;
+  return (Object.keys(APPS) as (keyof typeof APPS)[]).find((a) => APPS[a].main === cmd[1]);
 }
 
 function hasTool(name: string): boolean {
@@ -227,7 +226,7 @@ describe('docker-compose.yml', () => {
       const s = services[name];
       expect(s.build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
       expect(appOfCommand(s.command)).toBe(app);
-      expect(existsSync(join(ROOT, APPS[app].main))).toBe(true);
+      expect(existsSync(join(ROOT, APPS[app].source))).toBe(true);
       expect(Number(s.environment.DINGO_PORT)).toBe(APPS[app].port);
       for (const p of s.ports ?? []) expect(String(p)).toMatch(new RegExp(`:${APPS[app].port}$`));
       expect(s.read_only).toBe(true);
@@ -528,10 +527,10 @@ describe('Dockerfile and .dockerignore', () => {
     expect(exposed).toEqual(expect.arrayContaining(Object.values(APPS).map((a) => a.port)));
   });
 
-  it('the production install keeps what the runtime needs (@swc-node/register and its peers, native sqlite)', () => {
+  it('the production install keeps what the build and the runtime need (@swc/core, native sqlite)', () => {
     // `npm ci --omit=dev` drops packages the lockfile marks dev-only.
     const lock = JSON.parse(read('package-lock.json')).packages;
-    for (const pkg of ['@swc-node/register', '@swc/core', 'typescript', 'better-sqlite3', 'prom-client']) {
+    for (const pkg of ['@swc/core', 'better-sqlite3', 'prom-client']) {
       expect({ pkg, devOnly: !!lock[`node_modules/${pkg}`]?.dev }).toEqual({ pkg, devOnly: false });
     }
   });
@@ -726,7 +725,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
           readOnlyRootFilesystem: true,
           capabilities: { drop: ['ALL'] },
         });
-        // Read-only root: @swc-node/register caches in /tmp and the app writes to /data.
+        // Read-only root: the app writes to /data, /tmp is scratch.
         expect(c.volumeMounts!.map((v) => v.mountPath).sort()).toEqual(['/data', '/tmp']);
       }
     }
