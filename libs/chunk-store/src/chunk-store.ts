@@ -59,4 +59,18 @@ export interface ChunkStore {
   delete(id: ChunkId): Promise<void>;
   /** Checks the backend is reachable (health endpoints). */
   ping(): Promise<void>;
+  /**
+   * Opens a stored chunk for positional reads into the caller's buffers, where the store holds it
+   * as a local file (the hot path of cache hits: no stream, no buffer allocated per read).
+   * Undefined when the store has no such access to this chunk (read() then); ChunkMissingError if
+   * absent.
+   */
+  openFile?(id: ChunkId): Promise<ChunkFile | undefined>;
+}
+
+/** A stored chunk open for positional reads. */
+export interface ChunkFile {
+  /** Reads up to `length` bytes at `position` into the start of `into`; 0 at the end of the chunk. */
+  read(into: Buffer, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
 }

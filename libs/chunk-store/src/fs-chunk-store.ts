@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { mkdir, rename, rm, stat, unlink, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ChunkId, ChunkMissingError, ChunkStore, chunkName } from './chunk-store';
+import { ChunkFile, ChunkId, ChunkMissingError, ChunkStore, chunkName } from './chunk-store';
 
 /** Chunks as files under `<root>/<2 hex>/<blob>/<index>`; writes are rename-atomic. */
 export class FsChunkStore implements ChunkStore {
@@ -35,6 +35,20 @@ export class FsChunkStore implements ChunkStore {
       throw err;
     }
     return createReadStream('', { fd, start, end, highWaterMark: 256 * 1024, autoClose: true });
+  }
+
+  async openFile(id: ChunkId): Promise<ChunkFile> {
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(this.pathOf(id), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkMissingError(id);
+      throw err;
+    }
+    return {
+      read: async (into, length, position) => (await handle.read(into, 0, length, position)).bytesRead,
+      close: () => handle.close(),
+    };
   }
 
   async putFile(id: ChunkId, localPath: string): Promise<void> {

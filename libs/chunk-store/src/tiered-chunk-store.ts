@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
 import { LRUCache } from 'lru-cache';
-import { ChunkId, ChunkMissingError, ChunkStore, chunkName } from './chunk-store';
+import { ChunkFile, ChunkId, ChunkMissingError, chunkName, ChunkStore } from './chunk-store';
 import {
   blocksFor,
   compressBlock,
@@ -77,6 +77,22 @@ export class TieredChunkStore implements ChunkStore, ChunkTiers {
     if (plain !== undefined) return plain;
     if ((await this.cold.stat(zst(id))) === undefined) return undefined;
     return parseFixedHeader(await buffer(await this.cold.read(zst(id), 0, 15))).size;
+  }
+
+  /** Hot chunks only (local files); a chunk elsewhere is read(). */
+  async openFile(id: ChunkId): Promise<ChunkFile | undefined> {
+    if (
+      !this.hot.openFile ||
+      this.where.get(chunkName(id)) === 'cold' ||
+      this.where.get(chunkName(id)) === 'zst'
+    )
+      return undefined;
+    try {
+      return await this.hot.openFile(id);
+    } catch (err) {
+      if (err instanceof ChunkMissingError) return undefined;
+      throw err;
+    }
   }
 
   async read(id: ChunkId, start = 0, end?: number): Promise<Readable> {

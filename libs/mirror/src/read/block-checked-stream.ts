@@ -1,8 +1,10 @@
 import { Readable, Transform, TransformCallback } from 'node:stream';
-import { Xxh64 } from '@node-rs/xxhash';
-import { ChunkId, ChunkStore } from '@dingo/chunk-store';
+import { xxh64, Xxh64 } from '@node-rs/xxhash';
+import { ChunkFile, ChunkId, ChunkStore } from '@dingo/chunk-store';
 import { ChunkRecord } from '@dingo/metadata-store';
 import { blockDigestAt, digestHex } from '../blobs/block-digests';
+import { BlockBuffers } from './block-buffers';
+import { ByteSink, ByteSource, ClientGoneError, CopyOutcome } from './byte-sink';
 
 export class BlockMismatchError extends Error {
   constructor(
@@ -35,6 +37,79 @@ export async function readCheckedChunk(
   return body
     .pipe(new BlockCheckedStream(record, alignedStart, alignedEnd, from, to))
     .on('error', () => body.destroy());
+}
+
+/**
+ * Copies bytes [from, to] of a stored chunk open as a local file to `sink`, block by block into
+ * reused buffers: each block is read whole and checked against its digest before any byte of it
+ * is written (the next block is read while the socket takes the last). A mismatch, a short or an
+ * overlong file stops the copy with BlockMismatchError in the outcome, like readCheckedChunk.
+ */
+export async function copyCheckedChunk(
+  file: ChunkFile,
+  record: ChunkRecord,
+  from: number,
+  to: number,
+  sink: ByteSink,
+  source: ByteSource,
+  buffers: BlockBuffers,
+): Promise<CopyOutcome> {
+  const bs = record.blockSize;
+  const id = { blob: record.blobKey, index: record.index };
+  const lastOfChunk = Math.ceil(record.size / bs) - 1;
+  const readBlock = async (block: number): Promise<Buffer> => {
+    const start = block * bs;
+    const length = Math.min(bs, record.size - start);
+    const buf = buffers.take(bs);
+    try {
+      let got = 0;
+      while (got < length) {
+        const n = await file.read(got ? buf.subarray(got) : buf, length - got, start + got);
+        if (n === 0) throw new BlockMismatchError(id, block, `stored chunk ends at byte ${start + got}`);
+        got += n;
+      }
+      const actual = xxh64(length === buf.length ? buf : buf.subarray(0, length))
+        .toString(16)
+        .padStart(16, '0');
+      const expected = blockDigestAt(record.blockDigests, block);
+      if (actual !== expected)
+        throw new BlockMismatchError(id, block, `digest ${actual}, recorded ${expected}`);
+      if (block === lastOfChunk && (await file.read(buf, 1, record.size)) > 0)
+        throw new BlockMismatchError(id, block, 'more bytes than recorded');
+      return buf;
+    } catch (err) {
+      buffers.give(buf);
+      throw err;
+    }
+  };
+  const first = Math.floor(from / bs);
+  const last = Math.floor(to / bs);
+  let bytes = 0;
+  let next: Promise<Buffer> | undefined = readBlock(first);
+  try {
+    for (let block = first; block <= last; block++) {
+      const buf: Buffer = await next!;
+      next = block < last ? readBlock(block + 1) : undefined;
+      // Settled below (finally) if this copy stops before awaiting it.
+      next?.catch(() => undefined);
+      const start = block * bs;
+      const a = Math.max(from, start) - start;
+      const b = Math.min(to + 1, start + Math.min(bs, record.size - start)) - start;
+      await sink.writeReused(buf.subarray(a, b), source, () => buffers.give(buf));
+      bytes += b - a;
+    }
+    return { bytes };
+  } catch (err) {
+    if (err instanceof ClientGoneError) throw err;
+    return { bytes, error: err as Error };
+  } finally {
+    if (next)
+      await next.then(
+        (buf) => buffers.give(buf),
+        () => undefined,
+      );
+    await file.close().catch(() => undefined);
+  }
 }
 
 class BlockCheckedStream extends Transform {

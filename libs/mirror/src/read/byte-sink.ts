@@ -1,3 +1,4 @@
+import { ServerResponse } from 'node:http';
 import { Readable, Writable } from 'node:stream';
 
 /** Where served bytes came from: the store, or upstream as they arrived. */
@@ -46,6 +47,35 @@ export class ByteSink {
       if (err instanceof ClientGoneError) throw err;
       return { bytes, error: err as Error };
     }
+  }
+
+  /**
+   * Writes bytes of a buffer the caller reuses: `release` runs once the client's socket has taken
+   * them (an HTTP response's write callback). Any other sink gets a copy, released at once, since
+   * its writes may keep a reference to the buffer.
+   */
+  async writeReused(buf: Buffer, from: ByteSource, release: () => void): Promise<void> {
+    if (this.out.destroyed || this.out.writableEnded) {
+      release();
+      throw new ClientGoneError();
+    }
+    if (!this.started) {
+      this.started = true;
+      this.beforeFirstByte();
+    }
+    this.written += buf.length;
+    this.bySource[from] += buf.length;
+    let ready: boolean;
+    if (this.out instanceof ServerResponse) {
+      // Not released on error: the socket may still hold it; the GC takes it then.
+      ready = this.out.write(buf, (err) => {
+        if (!err) release();
+      });
+    } else {
+      ready = this.out.write(Buffer.from(buf));
+      release();
+    }
+    if (!ready) await drained(this.out);
   }
 }
 
