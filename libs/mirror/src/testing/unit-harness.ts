@@ -9,11 +9,17 @@ import { JobOptions, JobQueue } from '@dingo/jobs';
 import { InMemoryMetadataStore } from '@dingo/metadata-store/testing';
 import { UpstreamRouter } from '@dingo/upstream';
 import { FakeAnswer, FakeUpstream } from '@dingo/upstream/testing';
+import { CachedRepoAccess } from '../access/cached-repo-access';
+import { ApiProxy } from '../api/api-proxy';
+import { LocalApiAnswers } from '../api/local-api-answers';
 import { BlobLedger } from '../blobs/blob-ledger';
 import { BlobPlan, chunkBounds, chunkCount } from '../blobs/blob-plan';
 import { BlobVerifier } from '../blobs/blob-verifier';
 import { BlockDigester, blockSizeFor } from '../blobs/block-digests';
+import { CommitManifests } from '../files/commit-manifests';
+import { FileLocator } from '../files/file-locator';
 import { LocatedFile } from '../files/located-file';
+import { RevisionCache } from '../files/revision-cache';
 import { ChunkPuller, ChunkPullerOptions } from '../pull/chunk-puller';
 import { PullChunkJob } from '../pull/pull-chunk-job';
 import { StagingArea } from '../pull/staging-area';
@@ -192,4 +198,27 @@ export async function readAll(body: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const p of body) parts.push(p as Buffer);
   return Buffer.concat(parts);
+}
+
+/** The metadata-side services (locator, API proxy) on fakes, with a clock tests can move. */
+export function metadataCore(options: { revisionTtlMs?: number; xetMode?: 'http' | 'serve' } = {}) {
+  const ttl = options.revisionTtlMs ?? 60_000;
+  const meta = new InMemoryMetadataStore();
+  const upstream = new FakeUpstream();
+  const router = new UpstreamRouter(upstream, [HUB]);
+  const access = new CachedRepoAccess(meta, 60_000, 3_600_000);
+  const revisions = new RevisionCache(meta, ttl);
+  const manifests = new CommitManifests(meta, router);
+  const locator = new FileLocator(meta, router, access, manifests, revisions);
+  const xetMode = options.xetMode ?? 'http';
+  const api = new ApiProxy(
+    meta,
+    router,
+    access,
+    manifests,
+    new LocalApiAnswers(revisions, manifests, access, xetMode),
+    revisions,
+    { ttlMs: ttl, xetMode },
+  );
+  return { meta, upstream, router, access, revisions, manifests, locator, api };
 }
