@@ -80,6 +80,39 @@ describe('ApiProxy', () => {
     expect((await core.api.handle(get('/api/models/o/m'))).headers['X-Dingo-Cache']).toBe('STALE');
   });
 
+  it('a 200 page that is not JSON (a captive portal) is not cached: the good answer stays and is served', async () => {
+    const portal = {
+      status: 200,
+      headers: { 'content-type': 'text/html' },
+      body: '<html>Log in to the Wi-Fi</html>',
+    };
+    core.upstream.answer(() => json(INFO));
+    const good = await core.api.handle(get('/api/models/o/m'));
+    now += 3_600_000;
+    core.upstream.answer(() => portal);
+    const during = await core.api.handle(get('/api/models/o/m'));
+    expect(during).toMatchObject({ status: 200, headers: { 'X-Dingo-Cache': 'STALE' } });
+    expect(during.body).toEqual(good.body);
+    // Upstream well again: its answer is taken as usual.
+    core.upstream.answer(() => json({ ...INFO, sha: 'f'.repeat(40) }));
+    expect(JSON.parse(text((await core.api.handle(get('/api/models/o/m'))).body)).sha).toBe('f'.repeat(40));
+  });
+
+  it('a 200 page that is not JSON, with nothing cached, is a 502 and is not cached', async () => {
+    core.upstream.answer(() => ({
+      status: 200,
+      headers: { 'content-type': 'text/html' },
+      body: '<html>portal</html>',
+    }));
+    await expect(core.api.handle(get(`/api/models/o/m/revision/${COMMIT}`))).rejects.toMatchObject({
+      status: 502,
+    });
+    core.upstream.answer(() => json(INFO));
+    const next = await core.api.handle(get(`/api/models/o/m/revision/${COMMIT}`));
+    expect(next.headers['X-Dingo-Cache']).toBe('MISS');
+    expect(JSON.parse(text(next.body)).sha).toBe(COMMIT);
+  });
+
   it('with nothing cached and upstream unreachable: 503 in the Hub format', async () => {
     core.upstream.answer((req) => unreachable(req.url));
     await expect(core.api.handle(get('/api/models/o/m'))).rejects.toMatchObject({
