@@ -16,6 +16,7 @@ import { BlobLedger } from '../blobs/blob-ledger';
 import { BlobPlan, chunkBounds, chunkCount } from '../blobs/blob-plan';
 import { BlobVerifier } from '../blobs/blob-verifier';
 import { BlockDigester, blockSizeFor } from '../blobs/block-digests';
+import { FileDownloads } from '../download/file-downloads';
 import { CommitManifests } from '../files/commit-manifests';
 import { FileLocator } from '../files/file-locator';
 import { LocatedFile } from '../files/located-file';
@@ -221,4 +222,15 @@ export function metadataCore(options: { revisionTtlMs?: number; xetMode?: 'http'
     { ttlMs: ttl, xetMode },
   );
   return { meta, upstream, router, access, revisions, manifests, locator, api };
+}
+
+/** The whole resolve path on fakes: locator, ledger, reader and FileDownloads over one metadata store and upstream. */
+export function resolveCore(options: CoreOptions) {
+  const data = dataPathCore(options);
+  const access = new CachedRepoAccess(data.meta, 60_000, 3_600_000);
+  const revisions = new RevisionCache(data.meta, 60_000);
+  const manifests = new CommitManifests(data.meta, data.router);
+  const locator = new FileLocator(data.meta, data.router, access, manifests, revisions);
+  const downloads = new FileDownloads(locator, data.ledger, data.reader);
+  return { ...data, access, locator, downloads };
 }
