@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -44,5 +44,19 @@ describe('docs/architecture.md stays true to the code', () => {
 
   it.each(members.map((m) => [`${m.name}.${m.member}`, m] as const))('%s exists', (_, m) => {
     expect(hasMember(source(m.file), m.member)).toBe(true);
+  });
+});
+
+describe('every app and lib has its README', () => {
+  const projects = ['apps', 'libs'].flatMap((dir) =>
+    readdirSync(join(root, dir), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(root, dir, d.name, 'project.json')))
+      .map((d) => `${dir}/${d.name}`),
+  );
+
+  it.each(projects)('%s/README.md says what it must not import', (project) => {
+    const readme = join(root, project, 'README.md');
+    expect(existsSync(readme)).toBe(true);
+    expect(readFileSync(readme, 'utf8')).toMatch(/must\s+not\s+import|may\s+import\s+only/);
   });
 });
