@@ -40,6 +40,11 @@ export interface UpstreamRequest {
   failFast?: boolean;
 }
 
+/** What sends one request upstream: UpstreamHttp, or a scripted fake in unit tests. */
+export interface UpstreamSender {
+  send(req: UpstreamRequest): Promise<UpstreamResponse>;
+}
+
 export interface UpstreamHttpOptions {
   timeoutMs: number;
   /** Where connections may go; default: anywhere (tests of the client itself). */
@@ -59,7 +64,7 @@ function flattenHeaders(
  * connection is checked against the address policy once connected, so a redirect (or a DNS
  * answer) cannot point the mirror at its own network.
  */
-export class UpstreamHttp {
+export class UpstreamHttp implements UpstreamSender {
   private readonly agent: Dispatcher;
   private readonly policy?: UpstreamAddressPolicy;
 

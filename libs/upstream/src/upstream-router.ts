@@ -1,5 +1,10 @@
 import { UpstreamRefusedError } from './address-policy';
-import { UpstreamHttp, UpstreamRequest, UpstreamResponse, UpstreamUnreachableError } from './upstream-client';
+import {
+  UpstreamRequest,
+  UpstreamResponse,
+  UpstreamSender,
+  UpstreamUnreachableError,
+} from './upstream-client';
 
 /** Told of every upstream exchange (metrics): answers with their time to headers, and failures. */
 export interface UpstreamObserver {
@@ -37,7 +42,7 @@ export class UpstreamRouter {
   private lastFailure = 0;
 
   constructor(
-    private readonly http: UpstreamHttp,
+    private readonly http: UpstreamSender,
     origins: string[],
     private readonly downForMs = 5_000,
   ) {

@@ -130,10 +130,9 @@ export class ApiProxy {
     }
     originFreeLinks(headers, res.origin);
     let body = await readSmallBody(res.body, MAX_API_BODY, res.headers['content-encoding']);
-    // The Hub's API speaks JSON; anything else (a captive portal, a proxy's error page) is not an
-    // answer to remember or pass on as one.
-    if (res.status === 200 && !isJson(body))
-      return this.offline(cached, req, 'upstream answered 200 with a body that is not JSON');
+    // The Hub's API answers JSON: a 200 page that is not (a captive portal, a proxy's login page)
+    // is no answer, and must never replace a cached one (for a commit, it would be kept forever).
+    if (res.status === 200 && !isJson(body)) return this.notAnAnswer(cached, req, res.status);
     // An HTTP-only mirror keeps clients off Xet; a Xet-serving one answers Xet itself (libs/xet-mirror).
     if (req.route && this.options.xetMode === 'http') body = withoutXetHashes(req.route, body);
     if (repo) {
@@ -168,6 +167,19 @@ export class ApiProxy {
       (await this.local.answerOffline(req.route, req.body, req.contentType, req.authorization, why));
     if (local) return local;
     throw HubError.upstreamUnavailable(why);
+  }
+
+  /** Upstream answered, but with something that is not an API answer: the cached one if any, else 502. */
+  private async notAnAnswer(
+    cached: ApiCacheRecord | undefined,
+    req: ApiRequest,
+    status: number,
+  ): Promise<ApiAnswer> {
+    const why = `upstream answered ${status} with a body that is not JSON`;
+    const repo = req.route?.repo;
+    if (cached && (!repo || (await this.access.admits(repo, req.authorization, { why }, 'metadata'))))
+      return this.fromCache(cached, 'STALE');
+    throw HubError.badGateway(`The upstream hub ${why}`);
   }
 
   private fromCache(cached: ApiCacheRecord, state: string): ApiAnswer {

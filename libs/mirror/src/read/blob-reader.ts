@@ -85,22 +85,26 @@ export class BlobReader {
     const verified = await this.ledger.isVerified(plan.key);
     const holdTail = !verified && end === plan.size - 1;
     const tailStart = holdTail ? Math.max(start, end + 1 - HELD_BACK_BYTES) : end + 1;
-    // Chunks this request had pulled ahead: their bytes count as upstream bytes even when they
-    // reach the client from the store (metrics: what a cold download really cost).
+    // Chunks this request had pulled (live, ahead, or to verify the blob): their bytes count as
+    // upstream bytes even when they reach the client from the store (metrics: what a cold
+    // download really cost; a cold small file is all held-back tail, never a cache hit).
     const pulledAhead = new Set<number>();
     if (tailStart > start)
       await this.copyRange(plan, source, start, tailStart - 1, sink, !verified, pulledAhead);
     if (holdTail) {
-      await this.ensureVerified(plan, source);
+      await this.ensureVerified(plan, source, pulledAhead);
       await this.copyRange(plan, source, tailStart, end, sink, false, pulledAhead);
     }
   }
 
-  /** Pulls whatever chunks of the blob are missing, then verifies it; throws when it does not match. */
-  async ensureVerified(plan: BlobPlan, source: FileSource): Promise<void> {
+  /**
+   * Pulls whatever chunks of the blob are missing (adding their indexes to `pulled`), then verifies
+   * it; throws when it does not match.
+   */
+  async ensureVerified(plan: BlobPlan, source: FileSource, pulled?: Set<number>): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
       if (await this.ledger.isVerified(plan.key)) return;
-      await this.pullMissing(plan, source);
+      await this.pullMissing(plan, source, pulled);
       const verdict = await this.verifier.verifyIfComplete(plan);
       if (verdict === 'verified') return;
       if (verdict === 'corrupt')
@@ -128,6 +132,7 @@ export class BlobReader {
       const to = Math.min(end, bounds.end) - bounds.start;
       // The chunk the client waits for is requested before the read-ahead.
       let part = await this.openChunk(plan, index, from, to, source, !sink.started);
+      if (part.from === 'upstream') pulledAhead.add(index);
       if (readAhead) this.scheduleReadAhead(plan, index, source, pulledAhead);
       for (;;) {
         const counted = pulledAhead.has(index) ? 'upstream' : part.from;
@@ -223,13 +228,14 @@ export class BlobReader {
   }
 
   /** Pulls the chunks not stored yet, as many at once as a reader's read-ahead would. */
-  private async pullMissing(plan: BlobPlan, source: FileSource): Promise<void> {
+  private async pullMissing(plan: BlobPlan, source: FileSource, pulled?: Set<number>): Promise<void> {
     let next = 0;
     const worker = async () => {
       while (next < chunkCount(plan)) {
         const index = next++;
         if (await this.ledger.stored({ blob: plan.key, index })) continue;
         await this.puller.pull(plan, index, source).done;
+        pulled?.add(index);
       }
     };
     await Promise.all(Array.from({ length: this.options.readAheadChunks + 1 }, worker));
