@@ -24,12 +24,13 @@ describe('UpstreamRouter', () => {
   it('sends a relative path to the first listed origin while all are healthy', async () => {
     const http = new FakeUpstream(() => ({ status: 200 }));
     const router = new UpstreamRouter(http, [A, B]);
+    // Before any measurement (after one, A's latency is > 0 and the unmeasured B ranks first).
+    expect(router.primary).toBe(A);
     const res = await router.send({ url: '/api/models/o/m', headers: { authorization: 'Bearer t' } });
     expect(res.origin).toBe(A);
     expect(http.requests).toEqual([
       expect.objectContaining({ url: `${A}/api/models/o/m`, headers: { authorization: 'Bearer t' } }),
     ]);
-    expect(router.primary).toBe(A);
   });
 
   it('fails over to the next origin when one is unreachable, and marks it down', async () => {
@@ -144,5 +145,62 @@ describe('UpstreamRouter', () => {
       [A, 'unreachable'],
       [A, 'timeout'],
     ]);
+  });
+
+  describe('a hanging origin (timeouts) and requests that can be answered from cache (failFast)', () => {
+    function hangingOrigin() {
+      const state = { hangs: true };
+      const http = new FakeUpstream((req) =>
+        state.hangs ? unreachable(req.url, 'UND_ERR_HEADERS_TIMEOUT') : { status: 200, body: 'ok' },
+      );
+      return { http, state, router: new UpstreamRouter(http, [A], 5_000) };
+    }
+
+    it('after one timeout, failFast requests skip it while it is down and say when it is tried next', async () => {
+      const { http, router } = hangingOrigin();
+      await expect(router.send({ url: '/x' })).rejects.toThrow();
+      expect(router.hanging).toBe(true);
+      now += 1_000;
+      await expect(router.send({ url: '/x', failFast: true })).rejects.toThrow(
+        /every upstream origin is down \(next try in 4 s\)/,
+      );
+      expect(http.requests).toHaveLength(1);
+      // A request with nothing cached still waits on it.
+      await expect(router.send({ url: '/x' })).rejects.toThrow();
+      expect(http.requests).toHaveLength(2);
+    });
+
+    it('once its down time ran out, one failFast request at a time tries it; success clears the state', async () => {
+      const { http, state, router } = hangingOrigin();
+      await expect(router.send({ url: '/x' })).rejects.toThrow();
+      now += 5_001;
+      state.hangs = false;
+      let release!: () => void;
+      const slow = new Promise<void>((resolve) => (release = resolve));
+      http.answer(async () => {
+        await slow;
+        return { status: 200, body: 'ok' };
+      });
+      const trial = router.send({ url: '/x', failFast: true });
+      await expect(router.send({ url: '/x', failFast: true })).rejects.toThrow(
+        /every upstream origin is down/,
+      );
+      release();
+      expect((await trial).status).toBe(200);
+      expect(router.hanging).toBe(false);
+      expect((await router.send({ url: '/x', failFast: true })).status).toBe(200);
+    });
+
+    it('backs off longer after each failure in a row (doubling, capped)', async () => {
+      const { router } = hangingOrigin();
+      const downFor = async () => {
+        await expect(router.send({ url: '/x' })).rejects.toThrow();
+        const msg = await router.send({ url: '/x', failFast: true }).catch((e: Error) => e.message);
+        return Number(/next try in (\d+) s/.exec(String(msg))![1]);
+      };
+      expect(await downFor()).toBe(5);
+      expect(await downFor()).toBe(10);
+      expect(await downFor()).toBe(20);
+    });
   });
 });
