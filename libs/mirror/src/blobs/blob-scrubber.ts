@@ -99,6 +99,8 @@ export class BlobScrubber {
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  // Stopped during a pass: the abort event has fired already and would never wake the sleeper.
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => {
