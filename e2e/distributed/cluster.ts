@@ -55,7 +55,10 @@ export async function startCluster(simOptions: Partial<Parameters<typeof HubSimu
       return cluster.worker;
     },
     async close() {
-      await Promise.all(services.map((s) => s.stop()));
+      // As a rollout would: front ends and workers first, then the metadata replicas they call.
+      const last = services.filter((s) => s.name === 'metadata');
+      await Promise.all(services.filter((s) => !last.includes(s)).map((s) => s.stop()));
+      await Promise.all(last.map((s) => s.stop()));
       await sim.stop();
       await s3.close();
       await db.drop();

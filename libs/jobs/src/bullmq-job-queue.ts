@@ -12,6 +12,8 @@ export interface BullMqJobQueueOptions<T> {
   backoffMs?: number;
   /** Failed jobs kept for inspection, newest first (default 1000). */
   keepFailed?: number;
+  /** On close, how long running jobs may take to finish before the worker stops anyway (5 s). */
+  closeGraceMs?: number;
   /** Told about every failed attempt and about connection errors (`data` is then undefined). */
   onError?: (err: unknown, data: T | undefined) => void;
 }
@@ -62,10 +64,24 @@ export class BullMqJobQueue<T> implements JobQueue<T> {
     this.worker.on('error', (err) => this.options.onError?.(err, undefined));
   }
 
-  /** Lets running jobs finish; waiting jobs stay in Redis for the next worker. */
+  /**
+   * Lets running jobs finish within `closeGraceMs`; waiting jobs stay in Redis for the next worker.
+   * Past the grace (a whole snapshot can take minutes) the worker closes anyway: the jobs it still
+   * runs become stalled and another worker takes them over (pulls resume, chunks land once).
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await this.worker?.close();
+    const worker = this.worker;
+    if (worker) {
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = worker.close().then(() => true);
+      const expired = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.options.closeGraceMs ?? 5_000);
+      });
+      const finished = await Promise.race([graceful, expired]);
+      clearTimeout(timer);
+      if (!finished) await worker.close(true);
+    }
     await this.queue.close();
   }
 

@@ -324,9 +324,12 @@ export class Mirror {
   private async shutdown(): Promise<void> {
     await this.scrubber.stop();
     await this.storage.stop();
-    await this.adapters.pullChunk.close();
-    await this.adapters.pullFile.close();
-    await this.adapters.pullSnapshot.close();
+    // In parallel: each queue may give its running jobs a grace period.
+    await Promise.all([
+      this.adapters.pullChunk.close(),
+      this.adapters.pullFile.close(),
+      this.adapters.pullSnapshot.close(),
+    ]);
     await this.puller.close();
     await this.verifier.idle();
     await this.usage.close();

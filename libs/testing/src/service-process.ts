@@ -79,9 +79,18 @@ export async function startService(
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      let hung = false;
+      const timer = setTimeout(() => {
+        hung = true;
+        child.kill('SIGKILL');
+      }, 10_000);
       await exited;
       clearTimeout(timer);
+      // A service that ignores SIGTERM would make every docker stop or rollout wait for SIGKILL.
+      // Known open: the sync-worker still does so in the distributed suite (not the scrubber, not
+      // the queues' close grace); reported, not yet fixed.
+      if (hung && name !== 'sync-worker')
+        throw new Error(`${name} did not exit within 10 s of ${signal}:\n${log.slice(-2000)}`);
     },
   };
 }
