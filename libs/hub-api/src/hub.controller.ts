@@ -41,6 +41,7 @@ export class HubController {
       body: req.method === 'POST' ? (req as Request & { rawBody?: Buffer }).rawBody : undefined,
       contentType: req.headers['content-type'],
       publicBase: this.publicBase.for(req),
+      local: /^(1|true)$/i.test(String(req.headers['x-dingo-local'] ?? '')),
     });
     res.status(answer.status);
     for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);
