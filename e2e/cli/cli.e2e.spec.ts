@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { http, sha256, tempDir } from '@dingo/testing';
+import { http, pythonOf, sha256, tempDir } from '@dingo/testing';
 import { CliWorld, MiB, startCliWorld } from './cli-world';
 
 const same = (a: string, b: string) => readFileSync(a).equals(readFileSync(b));
@@ -37,6 +39,28 @@ describe('dingo CLI', () => {
     const again = await w.dingo(['pull', 'org/llama-tiny', '--json']);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ files: 5, fetchedFiles: 0, bytes: 0, commit });
+  });
+
+  it('leaves a cache that huggingface_hub reads offline', async () => {
+    const script = [
+      'from huggingface_hub import snapshot_download, hf_hub_download',
+      "print(snapshot_download('org/llama-tiny'))",
+      "print(open(hf_hub_download('org/llama-tiny', 'config.json'), encoding='utf8').read())",
+      "print(hf_hub_download('org/llama-tiny', 'nested/deep/extra.bin'))",
+    ].join('\n');
+    const { stdout } = await promisify(execFile)(pythonOf('hub2'), ['-c', script], {
+      env: {
+        PATH: process.env.PATH,
+        HF_HUB_OFFLINE: '1',
+        HF_HUB_CACHE: join(w.home, 'hub'),
+        HF_HUB_DISABLE_TELEMETRY: '1',
+      },
+    });
+    const commit = w.sim.repo('model', 'org/llama-tiny')!.resolve('main')!.sha;
+    const [snapshot, config, extra] = stdout.trim().split('\n');
+    expect(snapshot).toBe(join(w.home, 'hub', 'models--org--llama-tiny', 'snapshots', commit));
+    expect(JSON.parse(config)).toEqual({ model_type: 'llama', hidden_size: 64 });
+    expect(extra).toBe(join(snapshot, 'nested', 'deep', 'extra.bin'));
   });
 
   it('pulls selected files at a tag into a plain folder (--include, --dest)', async () => {
@@ -124,7 +148,7 @@ describe('dingo CLI', () => {
         cachedFiles: 4,
       },
     });
-    expect(llama.dingo.mirrorDownloads).toBeGreaterThanOrEqual(5);
+    expect(llama.dingo.mirrorDownloads).toBeGreaterThanOrEqual(4);
     expect(llama.dingo.revisions).toEqual([w.sim.repo('model', 'org/llama-tiny')!.resolve('main')!.sha]);
     expect(await ids('type=model&task=text-generation')).toEqual(['org/big', 'org/llama-tiny']);
     expect(await ids('library=gguf')).toEqual(['org/bert-gguf']);
@@ -152,6 +176,18 @@ describe('dingo CLI', () => {
       expect.objectContaining({ type: 'model', id: 'org/big', path: 'big.safetensors' }),
     ]);
     expect((await http(`${g}/admin/v1/catalogue/by-hash/xyz`)).status).toBe(400);
+    // The CLI fetches a file by its hash.
+    const dest = tempDir('cli-by-hash');
+    try {
+      const run = await w.dingo(['pull', `sha256:${big.sha256}`, '--dest', dest.path, '--quiet']);
+      expect(run.code).toBe(0);
+      expect(sha256(readFileSync(join(dest.path, 'big.safetensors')))).toBe(big.sha256);
+      const unknown = await w.dingo(['pull', `sha256:${'0'.repeat(64)}`]);
+      expect(unknown.code).toBe(3);
+      expect(unknown.stderr).toMatch(/no repo on the mirror holds a file with sha256 0{64}/);
+    } finally {
+      dest.cleanup();
+    }
   });
 
   it('answers /api/models from the catalogue on request and while upstream is down', async () => {
@@ -250,7 +286,7 @@ describe('dingo CLI', () => {
     expect((await w.dingo(['--help'])).code).toBe(0);
   });
 
-  it('HF_ENDPOINT and a stored login are used when DINGO_ENDPOINT is absent', async () => {
+  it('uses HF_ENDPOINT when DINGO_ENDPOINT is absent, and refuses an endpoint that is not a URL', async () => {
     const viaHf = await w.dingo(['status', '--json'], { DINGO_ENDPOINT: '', HF_ENDPOINT: w.gateway.url });
     // An empty DINGO_ENDPOINT is not a URL: refused as usage.
     expect(viaHf.code).toBe(2);
