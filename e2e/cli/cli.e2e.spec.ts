@@ -1,6 +1,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { http, pythonOf, sha256, tempDir } from '@dingo/testing';
 import { CliWorld, MiB, startCliWorld } from './cli-world';
@@ -298,5 +306,30 @@ describe('dingo CLI', () => {
     );
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).endpoint).toBe(w.gateway.url);
+  });
+
+  it('logs in (token checked on the mirror, stored 0600), uses the stored token, and logs out', async () => {
+    const wrong = await w.dingo(['login', '--token', 'hf_wrong']);
+    expect(wrong.code).toBe(4);
+    const login = await w.dingo(['login', '--token', 'hf_alice']);
+    expect(login.code).toBe(0);
+    expect(login.stderr).toMatch(/logged in to http:\/\/127\.0\.0\.1:\d+ as alice/);
+    const file = join(w.home, 'config', 'config.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ endpoint: w.gateway.url, token: 'hf_alice' });
+    // The gated repo alice is approved for: the stored token goes with every request.
+    const gated = await w.dingo(['pull', 'org/gated', '--json']);
+    expect(gated.code).toBe(0);
+    expect(JSON.parse(gated.stdout)).toMatchObject({ files: 1, fetchedFiles: 1 });
+    const logout = await w.dingo(['logout']);
+    expect(logout.stderr).toMatch(/logged out/);
+    expect(existsSync(file)).toBe(false);
+    // Anonymous again: the gated file is refused (its info is public, as on the Hub).
+    const dest = tempDir('cli-gated');
+    try {
+      expect((await w.dingo(['pull', 'org/gated', '--dest', dest.path])).code).toBe(4);
+    } finally {
+      dest.cleanup();
+    }
   });
 });
