@@ -67,7 +67,10 @@ export class Catalogue {
   async listing(req: LocalListingRequest): Promise<ApiAnswer> {
     const input = queryObject(req.url);
     const q = parseCatalogueQuery({ ...input, type: req.type }, false);
-    const page = await this.search(q, req.authorization);
+    const mayRead = req.mayRead;
+    const page = await this.search(q, req.authorization, (rows) =>
+      mayRead ? rows.filter((r) => mayRead({ type: r.repoType as RepoRef['type'], id: r.repoId })) : rows,
+    );
     return {
       status: 200,
       headers: {

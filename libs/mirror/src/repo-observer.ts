@@ -20,6 +20,8 @@ export interface LocalListingRequest {
   url: string;
   authorization?: string;
   publicBase: string;
+  /** The caller's grants (absent: no access layer, only the upstream access rules apply). */
+  mayRead?: (repo: RepoRef) => boolean;
 }
 
 /** Answers listings from what the mirror holds; `undefined`: not a listing it answers. */

@@ -25,6 +25,8 @@ export interface ApiRequest {
   publicBase: string;
   /** The caller asks for the mirror's own answer where it has one (listings from the catalogue). */
   local?: boolean;
+  /** The caller's grants, where an access layer decided them (listings answered locally filter with it). */
+  mayRead?: (repo: RepoRef) => boolean;
 }
 
 export interface ApiAnswer {
@@ -191,6 +193,7 @@ export class ApiProxy {
       url: req.url,
       authorization: req.authorization,
       publicBase: req.publicBase,
+      mayRead: req.mayRead,
     });
     return answer && { ...answer, headers: this.withCommon(answer.headers, 'LOCAL') };
   }
