@@ -222,6 +222,33 @@ describe('dingo CLI', () => {
       const invalid = await http(`${g}/api/models?limit=0`);
       expect(invalid.status).toBe(400);
       expect(invalid.headers['x-error-message']).toMatch(/limit/);
+      // huggingface_hub's own listing works against the mirror in a closed network.
+      const script = [
+        'import json, sys',
+        'from huggingface_hub import HfApi',
+        'api = HfApi(endpoint=sys.argv[1])',
+        "print(json.dumps([m.id for m in api.list_models(search='org', pipeline_tag='text-generation')]))",
+        "print(json.dumps([m.id for m in api.list_models(filter='gguf')]))",
+        "print(json.dumps([d.id for d in api.list_datasets(search='corpus')]))",
+        "m = next(iter(api.list_models(search='llama', limit=1)))",
+        'print(json.dumps([m.pipeline_tag, m.library_name, m.dingo["cachedBytes"] > 0]))',
+      ].join('\n');
+      for (const setup of ['hub1', 'hub2'] as const) {
+        const { stdout } = await promisify(execFile)(pythonOf(setup), ['-c', script, g], {
+          env: { PATH: process.env.PATH, HF_HUB_DISABLE_TELEMETRY: '1' },
+        });
+        expect(
+          stdout
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l)),
+        ).toEqual([
+          ['org/big', 'org/llama-tiny'],
+          ['org/bert-gguf'],
+          ['org/corpus'],
+          ['text-generation', 'transformers', true],
+        ]);
+      }
       // The CLI lists offline too.
       const run = await w.dingo(['list', '--task', 'fill-mask', '--json']);
       expect(run.code).toBe(0);
