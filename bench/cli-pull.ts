@@ -1,4 +1,4 @@
-// `node -r @swc-node/register bench/cli-pull.ts [MiB]`: one file (default 256 MiB) pulled through an
+// `node -r @swc-node/register bench/cli-pull.ts [MiB] [dingo pull options…]`: one file (default 256 MiB) pulled through an
 // embedded mirror by `dingo pull` and by curl, cold (the mirror pulls it from the simulator) and
 // warm (served from the mirror's cache); each run into an empty destination. Not part of
 // `npm run bench` yet (see issue 10: a scenario against aria2c and `hf download`).
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     const dest = join(work.path, `d${n++}`);
     const t0 = process.hrtime.bigint();
     // Asynchronously: the mirror runs in this process and must keep serving.
-    await run(process.execPath, [DINGO, 'pull', repo, '--dest', dest, '--quiet'], {
+    await run(process.execPath, [DINGO, 'pull', repo, '--dest', dest, '--quiet', ...process.argv.slice(3)], {
       env: { ...process.env, DINGO_ENDPOINT: gw.url },
     });
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -67,7 +67,9 @@ async function main(): Promise<void> {
     await sim.stop();
     work.cleanup();
   }
-  console.log(`one ${size / MiB} MiB file, loopback, dingo pull incl. ~1 s CLI start-up and sha256 check`);
+  console.log(
+    `one ${size / MiB} MiB file, loopback; dingo pull ${process.argv.slice(3).join(' ')} (incl. ~1 s CLI start-up and sha256 check)`,
+  );
   for (const [label, s] of results)
     console.log(
       `${label.padEnd(34)} ${s.toFixed(2).padStart(6)} s  ${(size / MiB / s).toFixed(0).padStart(5)} MiB/s`,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, Hash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { open, readFile, rename, rm, writeFile, FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -62,6 +62,81 @@ interface Pending {
   remaining: Set<number>;
   fh?: Promise<FileHandle>;
   saving: Promise<void>;
+  hasher: PrefixHasher;
+}
+
+/** Consecutive parts of one file, fetched by one Range request. */
+interface Run {
+  pending: Pending;
+  first: number;
+  last: number;
+}
+
+/**
+ * The parts a file lacks, as runs of consecutive parts: a big file is cut into about as many runs
+ * as there are connections (so they all work on it), a small one is one run.
+ */
+function runsOf(pending: Pending, connections: number): Run[] {
+  const missing = [...pending.remaining].sort((a, b) => a - b);
+  const perRun = Math.max(1, Math.ceil(missing.length / Math.max(1, connections)));
+  const runs: Run[] = [];
+  for (const i of missing) {
+    const run = runs[runs.length - 1];
+    if (run && run.last === i - 1 && run.last - run.first + 1 < perRun) run.last = i;
+    else runs.push({ pending, first: i, last: i });
+  }
+  return runs;
+}
+
+/** Bytes gathered from the network before one positional write. */
+const WRITE_BATCH = 1024 * 1024;
+
+/**
+ * Hashes a partial file while it downloads: whenever the parts from the start are on disk, it
+ * reads them (from the page cache) into the hash, so at the end only the last parts remain.
+ */
+class PrefixHasher {
+  private readonly hash: Hash;
+  private next = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private failure?: unknown;
+
+  constructor(
+    private readonly partial: string,
+    private readonly file: RemoteFile,
+    private readonly partSize: number,
+    private readonly parts: number,
+    private readonly isDone: (index: number) => boolean,
+  ) {
+    const algorithm = expectedHash(file).algorithm;
+    this.hash = createHash(algorithm === 'sha256' ? 'sha256' : 'sha1');
+    if (algorithm === 'git-sha1') this.hash.update(`blob ${file.size}\0`);
+  }
+
+  /** Hashes on as far as the parts from the start are done. */
+  advance(): void {
+    this.chain = this.chain.then(async () => {
+      try {
+        while (this.failure === undefined && this.next < this.parts && this.isDone(this.next)) {
+          const start = this.next * this.partSize;
+          const end = Math.min(this.file.size, start + this.partSize) - 1;
+          if (end >= start)
+            for await (const chunk of createReadStream(this.partial, { start, end, highWaterMark: 1 << 20 }))
+              this.hash.update(chunk as Buffer);
+          this.next++;
+        }
+      } catch (err) {
+        this.failure ??= err;
+      }
+    });
+  }
+
+  async digest(): Promise<string> {
+    this.advance();
+    await this.chain;
+    if (this.failure !== undefined) throw this.failure;
+    return this.hash.digest('hex');
+  }
 }
 
 /** The file's expected identity: sha256 for LFS files, git blob sha1 otherwise. */
@@ -72,10 +147,10 @@ export function expectedHash(file: RemoteFile): { algorithm: 'sha256' | 'git-sha
 }
 
 /**
- * Downloads files through the mirror with parallel Range requests (parts of a big file and
+ * Downloads files through the mirror with parallel Range requests (runs of parts of a big file and
  * several files at once, one pool of connections), writing each part at its offset in a partial
- * file whose finished parts are recorded beside it: a run that was killed resumes with the parts
- * it lacks. A file is renamed into place only after its sha256 (LFS) or git blob id matches.
+ * file whose finished parts are recorded beside it: a process that was killed resumes with the
+ * parts it lacks. A file is renamed into place only after its sha256 (LFS) or git blob id matches.
  */
 export class FileFetcher {
   constructor(
@@ -89,7 +164,7 @@ export class FileFetcher {
     onFileReady: (target: FetchTarget) => Promise<void>,
   ): Promise<FetchReport> {
     const report: FetchReport = { files: targets.length, fetchedFiles: 0, bytes: 0, resumedBytes: 0 };
-    const tasks: Array<{ pending: Pending; index: number }> = [];
+    const tasks: Run[] = [];
     const pendings: Pending[] = [];
     for (const target of targets) {
       if (isComplete(target)) {
@@ -99,21 +174,17 @@ export class FileFetcher {
       }
       const pending = await this.prepare(target, report);
       pendings.push(pending);
-      for (const index of pending.remaining) tasks.push({ pending, index });
+      tasks.push(...runsOf(pending, this.options.connections));
       if (!pending.remaining.size) await this.finish(pending, onFileReady, report);
     }
     let next = 0;
     let failure: unknown;
     const worker = async () => {
       while (failure === undefined && next < tasks.length) {
-        const { pending, index } = tasks[next++];
+        const run = tasks[next++];
         try {
-          await this.fetchPart(pending, index, report);
-          pending.remaining.delete(index);
-          // Decided before awaiting: exactly one worker (the one that took the last part) finishes.
-          const last = pending.remaining.size === 0;
-          await this.saveState(pending);
-          if (last) await this.finish(pending, onFileReady, report);
+          // True for exactly one run of a file: the one that finished its last part.
+          if (await this.fetchRun(run, report)) await this.finish(run.pending, onFileReady, report);
         } catch (err) {
           failure ??= err;
         }
@@ -150,43 +221,81 @@ export class FileFetcher {
     }
     report.resumedBytes += have;
     this.listener.fileStarted?.(target.file, have);
-    return { target, partial, parts, remaining, saving: Promise.resolve() };
+    const hasher = new PrefixHasher(partial, target.file, partSize, parts, (i) => !remaining.has(i));
+    hasher.advance();
+    return { target, partial, parts, remaining, saving: Promise.resolve(), hasher };
   }
 
-  private async fetchPart(pending: Pending, index: number, report: FetchReport): Promise<void> {
+  /**
+   * One Range request over consecutive parts (a long stream lets the mirror read ahead, as for a
+   * plain download); each part is recorded as it completes, and a retry starts at the first part
+   * not yet complete. Resolves true when this run completed the file's last part.
+   */
+  private async fetchRun(run: Run, report: FetchReport): Promise<boolean> {
+    const { pending, last } = run;
     const { size } = pending.target.file;
-    const start = index * this.options.partSize;
-    const length = partLength(size, this.options.partSize, index);
-    if (length === 0) return;
+    const partSize = this.options.partSize;
+    const partEnd = (i: number) => Math.min(size, (i + 1) * partSize);
+    let index = run.first;
+    let completedFile = false;
+    const partDone = async (i: number) => {
+      pending.remaining.delete(i);
+      pending.hasher.advance();
+      // Decided before awaiting: exactly one run sees the file's last part complete.
+      if (pending.remaining.size === 0) completedFile = true;
+      await this.saveState(pending);
+    };
+    if (size === 0) {
+      await partDone(0);
+      return completedFile;
+    }
     pending.fh ??= open(pending.partial, 'r+');
     const fh = await pending.fh;
     for (let attempt = 0; ; attempt++) {
-      let written = 0;
+      const start = index * partSize;
+      const end = partEnd(last) - 1;
+      let pos = start;
       try {
-        const end = start + length - 1;
         const res = await this.client.send(pending.target.urlPath, {
           range: `bytes=${start}-${end}`,
           'accept-encoding': 'identity',
         });
-        if (res.status !== 206 && !(res.status === 200 && start === 0 && length === size)) {
+        if (res.status !== 206 && !(res.status === 200 && start === 0 && end === size - 1)) {
           res.body.resume();
           throw new CliError(EXIT.failure, `${pending.target.file.path}: the mirror ignored a Range request`);
         }
+        // Network chunks are small: gather about 1 MiB per positional write.
+        let batch: Buffer[] = [];
+        let batched = 0;
+        const flush = async () => {
+          if (!batched) return;
+          await fh.writev(batch, pos);
+          pos += batched;
+          report.bytes += batched;
+          this.listener.bytes?.(pending.target.file, batched);
+          batch = [];
+          batched = 0;
+          while (index <= last && pos >= partEnd(index)) await partDone(index++);
+        };
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          const take = Math.min(chunk.length, length - written);
+          const take = Math.min(chunk.length, end + 1 - pos - batched);
           if (take <= 0) break;
-          await fh.write(chunk, 0, take, start + written);
-          written += take;
-          report.bytes += take;
-          this.listener.bytes?.(pending.target.file, take);
+          batch.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+          batched += take;
+          if (batched >= WRITE_BATCH || pos + batched >= partEnd(index)) await flush();
         }
-        if (written !== length)
-          throw new CliError(EXIT.failure, `${pending.target.file.path}: got ${written} of ${length} bytes`);
-        return;
+        await flush();
+        if (pos !== end + 1)
+          throw new CliError(
+            EXIT.failure,
+            `${pending.target.file.path}: got ${pos - start} of ${end + 1 - start} bytes`,
+          );
+        return completedFile;
       } catch (err) {
-        // Bytes of a failed attempt are fetched again: take them off the count.
-        report.bytes -= written;
-        this.listener.bytes?.(pending.target.file, -written);
+        // Bytes of the part left incomplete are fetched again: take them off the count.
+        const lost = index <= last ? pos - index * partSize : 0;
+        report.bytes -= lost;
+        this.listener.bytes?.(pending.target.file, -lost);
         const retriable =
           !(err instanceof CliError) || err.exitCode === EXIT.unavailable || err.exitCode === EXIT.failure;
         if (!retriable || attempt >= this.options.retries) throw err;
@@ -215,7 +324,7 @@ export class FileFetcher {
     await fh?.close();
     await pending.saving;
     const want = expectedHash(target.file);
-    const got = await hashFile(partial, want.algorithm, target.file.size);
+    const got = await pending.hasher.digest();
     if (got !== want.hex) {
       await rm(partial, { force: true });
       await rm(`${partial}.parts`, { force: true });
