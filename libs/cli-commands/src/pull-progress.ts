@@ -50,10 +50,11 @@ export class PullProgress implements FetchListener {
   fileStarted(file: RemoteFile, alreadyHave: number): void {
     this.add(alreadyHave);
     if (!this.multi || file.size < 1024 * 1024) return;
-    this.bars.set(
-      file.path,
-      this.multi.create(file.size, alreadyHave, this.payload(file.path, alreadyHave, file.size)),
-    );
+    // Per file: progress only (speed and ETA are the total's).
+    const bar = this.multi.create(file.size, alreadyHave, this.payload(file.path, alreadyHave, file.size), {
+      format: '{name} |{bar}| {percentage}% {done}/{size}',
+    });
+    this.bars.set(file.path, bar);
   }
 
   bytes(file: RemoteFile, n: number): void {
