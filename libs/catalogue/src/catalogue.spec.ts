@@ -269,6 +269,35 @@ describe.each(suites)('Catalogue search on %s', (_name, makeDb) => {
     expect(JSON.parse(answer.body.toString()).map((i: { id: string }) => i.id)).toEqual(['org/bert-gguf']);
   });
 
+  it('adds the file names with full=true when the commit file list is known', async () => {
+    const ds = (catalogue as unknown as { ds: DataSource }).ds;
+    await new TypeOrmMetadataStore(ds).putManifest({
+      repoType: 'model',
+      repoId: 'org/llama-tiny',
+      commit: sha('o'),
+      entries: [
+        { path: 'config.json', size: 100, blobId: sha('c') },
+        {
+          path: 'model.safetensors',
+          size: 3000,
+          blobId: sha('d'),
+          lfs: { sha256: hex64('a'), size: 3000, pointerSize: 130 },
+        },
+      ],
+      fetchedAt: 1,
+    });
+    const page = await catalogue.search(
+      parseCatalogueQuery({ full: 'true', type: 'model' }, true),
+      undefined,
+    );
+    const byId = new Map(page.items.map((i) => [i.id, i]));
+    expect(byId.get('org/llama-tiny')!.siblings).toEqual([
+      { rfilename: 'config.json' },
+      { rfilename: 'model.safetensors' },
+    ]);
+    expect(byId.get('org/bert-gguf')!.siblings).toBeUndefined();
+  });
+
   it('finds files by sha256 or git blob id', async () => {
     const hits = await catalogue.byContent(hex64('a').toUpperCase());
     expect(hits).toEqual([

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { EXPOSED_HEADERS, RepoRef } from '@dingo/hub-protocol';
+import { TypeOrmMetadataStore } from '@dingo/metadata-store';
 import type { ApiAnswer, LocalListingRequest } from '@dingo/mirror';
 import { CatalogueQuery, encodeCursor, parseCatalogueQuery, queryObject } from './catalogue-query';
 import { CatalogueRecorder } from './catalogue-recorder';
@@ -35,12 +36,14 @@ export interface ContentHit {
  */
 export class Catalogue {
   readonly recorder: CatalogueRecorder;
+  private readonly meta: TypeOrmMetadataStore;
 
   constructor(
     private readonly ds: DataSource,
     private readonly mayServe: MayServe,
   ) {
     this.recorder = new CatalogueRecorder(ds);
+    this.meta = new TypeOrmMetadataStore(ds);
   }
 
   /** A search; `visible` narrows further (the admin API's grants). */
@@ -60,7 +63,9 @@ export class Catalogue {
         allowed.push(row);
     const page = allowed.slice(q.offset, q.offset + q.limit);
     const next = q.offset + q.limit < allowed.length ? encodeCursor(q.offset + q.limit) : undefined;
-    return { items: page.map(hubListItem), total: allowed.length, next };
+    const items = page.map(hubListItem);
+    if (q.full) await Promise.all(page.map((row, i) => this.addSiblings(row, items[i])));
+    return { items, total: allowed.length, next };
   }
 
   /** `GET /api/models?…` (or datasets) answered from the catalogue, in the Hub's shape and paging. */
@@ -83,6 +88,13 @@ export class Catalogue {
       },
       body: Buffer.from(JSON.stringify(page.items), 'utf8'),
     };
+  }
+
+  /** `full=true`: the file names at the repo's last commit seen, when its file list is known. */
+  private async addSiblings(row: CatalogueRow, item: Record<string, unknown>): Promise<void> {
+    if (!row.lastCommit) return;
+    const manifest = await this.meta.getManifest(row.repoType as RepoRef['type'], row.repoId, row.lastCommit);
+    if (manifest) item.siblings = manifest.entries.map((e) => ({ rfilename: e.path }));
   }
 
   /** Whether the caller may download the repo's cached content. */
