@@ -360,3 +360,48 @@ describe('dingo CLI', () => {
     }
   });
 });
+
+/** `dingo prefetch`: the mirror pulls a revision itself; the CLI follows until it is all cached. */
+describe('dingo prefetch', () => {
+  const password = 'prefetch-admin-password';
+  let w: CliWorld;
+  let admin: string;
+  beforeAll(async () => {
+    w = await startCliWorld(
+      { bandwidthPerConnection: 16 * MiB },
+      { auth: { adminPassword: password, jwtSecret: 'e2e-secret-e2e-secret-e2e-secret-e2e-secret' } },
+    );
+    const login = await fetch(`${w.gateway.url}/admin/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
+    admin = ((await login.json()) as { accessToken: string }).accessToken;
+  });
+  afterAll(() => w.close());
+
+  it('queues a sync of the revision and follows it until every file is cached and verified', async () => {
+    const run = await w.dingo(['prefetch', 'org/llama-tiny', '--token', admin]);
+    expect(run.code).toBe(0);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^prefetch org\/llama-tiny@[0-9a-f]{12}: [0-4]\/5 files, /);
+    expect(lines[lines.length - 2]).toMatch(/: 5\/5 files, 24\.3 MiB of 24\.3 MiB$/);
+    expect(lines[lines.length - 1]).toMatch(
+      /^prefetched org\/llama-tiny@[0-9a-f]{12}: 5 files, 24\.3 MiB in/,
+    );
+    // It is on the mirror: the catalogue says so, and a pull now is served from the cache.
+    const [entry] = JSON.parse(
+      (await http(`${w.gateway.url}/admin/v1/catalogue?search=llama`)).body.toString(),
+    );
+    expect(entry.dingo.cachedFiles).toBe(4);
+    const big = await w.dingo(['prefetch', 'org/big', '--token', admin, '--json']);
+    expect(big.code).toBe(0);
+    expect(JSON.parse(big.stdout)).toMatchObject({ repo: 'org/big', files: 1, bytes: 40 * MiB });
+  });
+
+  it('refuses a caller who may not sync, with exit code 4', async () => {
+    const run = await w.dingo(['prefetch', 'org/bert-gguf']);
+    expect(run.code).toBe(4);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -35,13 +35,19 @@ export class MirrorClient {
   }
 
   /** A request; error statuses throw (their body read for the message). */
-  async send(path: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') {
+  async send(
+    path: string,
+    headers: Record<string, string> = {},
+    method: 'GET' | 'HEAD' | 'POST' = 'GET',
+    body?: string,
+  ) {
     let url = this.url(path);
     for (let hop = 0; hop < 5; hop++) {
       let res: Dispatcher.ResponseData;
       try {
         res = await request(url, {
           method,
+          body,
           dispatcher: this.agent,
           headers: {
             'user-agent': 'dingo-cli',
@@ -76,6 +82,20 @@ export class MirrorClient {
     } catch {
       throw new CliError(EXIT.failure, `${path}: the mirror's answer is not JSON`);
     }
+  }
+
+  /** POSTs a JSON body; answers the JSON reply. */
+  async postJson<T>(path: string, body: unknown): Promise<T> {
+    const res = await this.send(
+      path,
+      { 'content-type': 'application/json', accept: 'application/json' },
+      'POST',
+      JSON.stringify(body),
+    );
+    const chunks: Buffer[] = [];
+    for await (const chunk of res.body) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    return (text ? JSON.parse(text) : {}) as T;
   }
 
   close(): Promise<void> {

@@ -3,6 +3,7 @@ import { CliError, EXIT } from './cli-errors';
 import { infoCommand } from './commands/info';
 import { listCommand, ListOptions } from './commands/list';
 import { loginCommand, logoutCommand } from './commands/login';
+import { prefetchCommand } from './commands/prefetch';
 import { pullCommand } from './commands/pull';
 import { statusCommand } from './commands/status';
 import { HfCacheRepo } from './hf-cache';
@@ -127,6 +128,33 @@ export async function runCli(argv: string[], env: CliEnv, io: CliOutput): Promis
         io,
       );
     });
+
+  program
+    .command('prefetch')
+    .description(
+      'have the mirror pull a whole revision into its cache, and follow it until done (maintainers)',
+    )
+    .argument('<repo>', 'namespace/name[@revision]')
+    .option('--type <type>', 'model, dataset or space', 'model')
+    .option('--revision <rev>')
+    .option('--timeout <seconds>', 'give up after this long', positiveInt('--timeout', 7 * 24 * 3600), 3600)
+    .option('--json', 'print a JSON report on stdout')
+    .option('--quiet', 'no progress')
+    .action(async (spec: string, o) =>
+      prefetchCommand(
+        clientFor(2),
+        spec,
+        {
+          type: o.type,
+          revision: o.revision,
+          json: Boolean(o.json),
+          quiet: Boolean(o.quiet),
+          timeoutSeconds: o.timeout,
+          intervalMs: 500,
+        },
+        io,
+      ),
+    );
 
   withFilters(
     program.command('list').description('what the mirror holds (its catalogue), or --local: the HF cache'),
