@@ -44,8 +44,8 @@ function build() {
         sourceFileName: path.relative(path.dirname(out), file),
       });
       fs.mkdirSync(path.dirname(out), { recursive: true });
-      fs.writeFileSync(out, `${code}\n//# sourceMappingURL=${path.basename(out)}.map\n`);
-      fs.writeFileSync(`${out}.map`, map);
+      writeAtomically(`${out}.map`, map);
+      writeAtomically(out, `${code}\n//# sourceMappingURL=${path.basename(out)}.map\n`);
       compiled++;
     }
   }
@@ -53,6 +53,13 @@ function build() {
   for (const top of ['apps', 'libs']) removeStale(path.join(dist, top), seen);
   linkAliases();
   return compiled;
+}
+
+/** Several processes may build at once (CLI runs, parallel starts): none may read a half-written file. */
+function writeAtomically(file, content) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, content);
+  fs.renameSync(tmp, file);
 }
 
 function removeStale(dir, keep) {
@@ -76,7 +83,7 @@ function linkAliases() {
     const file = path.join(dir, 'package.json');
     if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === manifest) continue;
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(file, manifest);
+    writeAtomically(file, manifest);
   }
 }
 

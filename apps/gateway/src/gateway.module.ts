@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AdminApiModule } from '@dingo/admin-api';
 import { AccessModule, AUTH_ENTITIES, AUTH_MIGRATIONS } from '@dingo/auth';
+import { Catalogue, CATALOGUE_ENTITIES, CATALOGUE_MIGRATIONS } from '@dingo/catalogue';
 import { DingoConfig } from '@dingo/config';
 import { HubApiModule } from '@dingo/hub-api';
 import { XetMirrorModule } from '@dingo/xet-mirror';
@@ -16,14 +17,23 @@ import {
  * The mirror this gateway serves, over the adapters its mode chooses. Embedded, the gateway also
  * works the pull queues itself; distributed, the sync-workers do.
  */
-async function buildMirror(config: DingoConfig): Promise<{ mirror: Mirror; adapters: MirrorAdapters }> {
+async function buildMirror(
+  config: DingoConfig,
+): Promise<{ mirror: Mirror; adapters: MirrorAdapters; catalogue: Catalogue }> {
   const adapters = await createMirrorAdapters(config, {
     role: 'gateway',
-    extras: { entities: AUTH_ENTITIES, migrations: AUTH_MIGRATIONS },
+    extras: {
+      entities: [...AUTH_ENTITIES, ...CATALOGUE_ENTITIES],
+      migrations: [...AUTH_MIGRATIONS, ...CATALOGUE_MIGRATIONS],
+    },
   });
   const mirror = new Mirror(config, adapters);
   if (config.mode === 'embedded') runMirrorWorkers(mirror, adapters, config);
-  return { mirror, adapters };
+  // The catalogue lives in the metadata database too; it learns from the mirror's info answers and downloads.
+  const catalogue = new Catalogue(adapters.dataSource!, (repo, auth) => mirror.mayServeCached(repo, auth));
+  mirror.observeRepos(catalogue.recorder);
+  mirror.serveListingsLocally((req) => catalogue.listing(req));
+  return { mirror, adapters, catalogue };
 }
 
 /** The front door: access control and the admin API, then the Hub-compatible API over the mirror chosen by config. */
@@ -44,7 +54,7 @@ export class GatewayModule {
       // Order matters: the admin routes must be registered before the Hub controller's `{*path}` catch-all.
       imports: [
         AccessModule.forRoot({ config, dataSource }),
-        AdminApiModule.forRoot({ mirror }),
+        AdminApiModule.forRoot({ mirror, catalogue: async () => (await build()).catalogue }),
         // The Xet token and CAS routes (serve mode) must also come before the catch-all.
         XetMirrorModule.forRoot(config, async () => {
           const built = await build();

@@ -20,10 +20,14 @@ import { SYNC_MIRROR, SyncController } from './sync.controller';
 import { StorageController } from './storage.controller';
 import { StorageService } from './storage.service';
 import type { Mirror } from '@dingo/mirror';
+import type { Catalogue } from '@dingo/catalogue';
+import { CATALOGUE, CatalogueController } from './catalogue.controller';
 
 export interface AdminApiOptions {
   /** The mirror whose pull queues `/admin/v1/sync` feeds, and whose blobs a cache deletion frees. */
   mirror?: () => Promise<Mirror>;
+  /** The catalogue `/admin/v1/catalogue` searches. */
+  catalogue?: () => Promise<Catalogue>;
 }
 
 /**
@@ -48,6 +52,7 @@ export class AdminApiModule {
         AuditController,
         WhoamiController,
         ...(options.mirror ? [SyncController, StorageController] : []),
+        ...(options.catalogue ? [CatalogueController] : []),
       ],
       providers: [
         UsersService,
@@ -64,6 +69,7 @@ export class AdminApiModule {
               { provide: CACHE_MIRROR, useExisting: SYNC_MIRROR },
             ]
           : []),
+        ...(options.catalogue ? [{ provide: CATALOGUE, useFactory: options.catalogue }] : []),
       ],
     };
   }

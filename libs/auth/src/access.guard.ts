@@ -94,6 +94,11 @@ export class AccessGuard implements CanActivate {
       ),
       principal: principalSummary(principal),
       parsed: decision.parsed,
+      mayRead: (repo) =>
+        ability.can(
+          'read',
+          caslSubject('Repo', { ...repo } as Record<string, unknown>) as Parameters<AppAbility['can']>[1],
+        ),
     };
     setRequestAccess(req, { principal, ability, audit: decision.audit }, dingo);
     return true;

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { ApiRoute, ResolveRoute } from '@dingo/hub-protocol';
+import type { ApiRoute, RepoRef, ResolveRoute } from '@dingo/hub-protocol';
 
 /** A Hub-surface request as parsed once from its URL (by the access guard, or by the controller). */
 export type ParsedHubRequest =
@@ -16,6 +16,8 @@ export interface DingoRequestContext {
   principal?: { userId?: string; tokenId?: string; name?: string };
   /** The route the guard parsed, so the controller does not parse the URL a second time. */
   parsed?: ParsedHubRequest;
+  /** Whether the caller's grants let it read a repo (listings answered by the mirror filter with it). */
+  mayRead?: (repo: RepoRef) => boolean;
 }
 
 type WithContext = Request & { dingo?: DingoRequestContext };

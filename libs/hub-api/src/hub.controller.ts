@@ -41,6 +41,8 @@ export class HubController {
       body: req.method === 'POST' ? (req as Request & { rawBody?: Buffer }).rawBody : undefined,
       contentType: req.headers['content-type'],
       publicBase: this.publicBase.for(req),
+      local: /^(1|true)$/i.test(String(req.headers['x-dingo-local'] ?? '')),
+      mayRead: dingoContext(req)?.mayRead,
     });
     res.status(answer.status);
     for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);

@@ -13,3 +13,4 @@ export * from './sync/repo-sync';
 export * from './wiring/embedded-adapters';
 export * from './wiring/distributed-adapters';
 export * from './wiring/mirror-workers';
+export * from './repo-observer';

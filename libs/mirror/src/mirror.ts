@@ -32,6 +32,7 @@ import { BlobReader } from './read/blob-reader';
 import { BlobUsage } from './storage/blob-usage';
 import { RetainedBlobs, StoragePolicy } from './storage/storage-policy';
 import { PullFileJob, PullSnapshotJob, RepoSync } from './sync/repo-sync';
+import { LocalListings, RepoObserver } from './repo-observer';
 
 /** What the process that works the pull queues registers (the embedded gateway, or a sync-worker). */
 export interface MirrorJobHandlers {
@@ -172,6 +173,17 @@ export class Mirror {
   /** The Hub API (info, tree, paths-info, listings, …), through the cache. */
   callApi(req: ApiRequest): Promise<ApiAnswer> {
     return this.api.handle(req);
+  }
+
+  /** Tells `observer` the repo info answers and the file downloads the mirror handles (the catalogue). */
+  observeRepos(observer: RepoObserver): void {
+    this.api.observe(observer);
+    this.downloads.observe(observer);
+  }
+
+  /** `/api/models` and `/api/datasets` answered from `listings` offline, or when the caller asks. */
+  serveListingsLocally(listings: LocalListings): void {
+    this.api.serveListingsLocally(listings);
   }
 
   queueFilePull(job: PullFileJob, jobId: string): Promise<void> {

@@ -11,6 +11,7 @@ import { canonicalApiUrl } from './api-query';
 import { LocalApiAnswers } from './local-api-answers';
 import { originFreeLinks, withPublicBase } from './public-links';
 import { withoutXetHashes } from './xet-fields';
+import { asksForLocal, listingTypeOf, LocalListings, RepoObserver } from '../repo-observer';
 
 export interface ApiRequest {
   method: 'GET' | 'POST';
@@ -22,6 +23,10 @@ export interface ApiRequest {
   contentType?: string;
   /** Base URL clients reach this mirror at; `Link`/`Location` URLs are rewritten onto it per response. */
   publicBase: string;
+  /** The caller asks for the mirror's own answer where it has one (listings from the catalogue). */
+  local?: boolean;
+  /** The caller's grants, where an access layer decided them (listings answered locally filter with it). */
+  mayRead?: (repo: RepoRef) => boolean;
 }
 
 export interface ApiAnswer {
@@ -53,6 +58,8 @@ const MAX_API_BODY = 64 * 1024 * 1024;
  */
 export class ApiProxy {
   private readonly refreshes = new SingleFlight<ApiAnswer>();
+  private readonly observers: RepoObserver[] = [];
+  private listings?: LocalListings;
 
   constructor(
     private readonly meta: MetadataPort,
@@ -64,8 +71,19 @@ export class ApiProxy {
     private readonly options: { ttlMs: number; xetMode: 'http' | 'serve' },
   ) {}
 
+  /** Info answers from upstream are also told to `observer`. */
+  observe(observer: RepoObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** Listings answered locally when upstream is unreachable or the caller asks for local results. */
+  serveListingsLocally(listings: LocalListings): void {
+    this.listings = listings;
+  }
+
   async handle(req: ApiRequest): Promise<ApiAnswer> {
-    const answer = await this.answer(req);
+    const local = !req.route && (req.local || asksForLocal(req.url)) && (await this.localListing(req));
+    const answer = local || (await this.answer(req));
     return { ...answer, headers: withPublicBase(answer.headers, req.publicBase) };
   }
 
@@ -166,6 +184,8 @@ export class ApiProxy {
       req.route &&
       (await this.local.answerOffline(req.route, req.body, req.contentType, req.authorization, why));
     if (local) return local;
+    const listing = !repo && (await this.localListing(req));
+    if (listing) return listing;
     throw HubError.upstreamUnavailable(why);
   }
 
@@ -180,6 +200,19 @@ export class ApiProxy {
     if (cached && (!repo || (await this.access.admits(repo, req.authorization, { why }, 'metadata'))))
       return this.fromCache(cached, 'STALE');
     throw HubError.badGateway(`The upstream hub ${why}`);
+  }
+
+  private async localListing(req: ApiRequest): Promise<ApiAnswer | undefined> {
+    const type = listingTypeOf(req.url);
+    if (!type || !this.listings || req.method !== 'GET') return undefined;
+    const answer = await this.listings({
+      type,
+      url: req.url,
+      authorization: req.authorization,
+      publicBase: req.publicBase,
+      mayRead: req.mayRead,
+    });
+    return answer && { ...answer, headers: this.withCommon(answer.headers, 'LOCAL') };
   }
 
   private fromCache(cached: ApiCacheRecord, state: string): ApiAnswer {
@@ -215,6 +248,7 @@ export class ApiProxy {
       return;
     }
     await this.access.learnFromInfo(repo, info);
+    for (const o of this.observers) o.repoInfo?.(repo, info as Record<string, unknown>);
     if (typeof info.sha !== 'string' || !isCommitHash(info.sha)) return;
     const revision = req.route.action.revision;
     if (revision) await this.revisions.remember(repo, revision, info.sha);

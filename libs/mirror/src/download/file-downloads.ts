@@ -12,6 +12,7 @@ import { FileLocator } from '../files/file-locator';
 import { etagOf, LocatedFile } from '../files/located-file';
 import { BlobReader } from '../read/blob-reader';
 import { ByteSink } from '../read/byte-sink';
+import { RepoObserver } from '../repo-observer';
 
 /** Another store that may hold a file's bytes completely (the Xet CAS of a Xet-serving mirror). */
 export type CachedElsewhere = (file: LocatedFile) => Promise<boolean>;
@@ -36,6 +37,7 @@ export interface FileDownload {
  */
 export class FileDownloads {
   private readonly elsewhere: CachedElsewhere[] = [];
+  private readonly observers: RepoObserver[] = [];
 
   constructor(
     private readonly locator: FileLocator,
@@ -45,6 +47,11 @@ export class FileDownloads {
 
   addCachedElsewhere(source: CachedElsewhere): void {
     this.elsewhere.push(source);
+  }
+
+  /** Files served (GETs) are also told to `observer`. */
+  observe(observer: RepoObserver): void {
+    this.observers.push(observer);
   }
 
   async prepare(
@@ -79,6 +86,7 @@ export class FileDownloads {
     headers['Content-Length'] = String(length);
     if (range) headers['Content-Range'] = `bytes ${start}-${end}/${file.size}`;
     const download: FileDownload = { status: range ? 206 : 200, headers, file, length };
+    if (!opts.head) for (const o of this.observers) o.fileServed?.(file, start);
     if (!opts.head && length > 0) {
       const source = { file, authorization: opts.authorization };
       download.writeBody = async (sink) => {
