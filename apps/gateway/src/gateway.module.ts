@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AdminApiModule } from '@dingo/admin-api';
 import { AccessModule, AUTH_ENTITIES, AUTH_MIGRATIONS } from '@dingo/auth';
 import { DingoConfig } from '@dingo/config';
+import { HOSTED_ENTITIES, HOSTED_MIGRATIONS, HostedModule } from '@dingo/hosted';
 import { HubApiModule } from '@dingo/hub-api';
 import { XetMirrorModule } from '@dingo/xet-mirror';
 import {
@@ -19,7 +20,10 @@ import {
 async function buildMirror(config: DingoConfig): Promise<{ mirror: Mirror; adapters: MirrorAdapters }> {
   const adapters = await createMirrorAdapters(config, {
     role: 'gateway',
-    extras: { entities: AUTH_ENTITIES, migrations: AUTH_MIGRATIONS },
+    extras: {
+      entities: [...AUTH_ENTITIES, ...HOSTED_ENTITIES],
+      migrations: [...AUTH_MIGRATIONS, ...HOSTED_MIGRATIONS],
+    },
   });
   const mirror = new Mirror(config, adapters);
   if (config.mode === 'embedded') runMirrorWorkers(mirror, adapters, config);
@@ -54,6 +58,11 @@ export class GatewayModule {
             offlineAccess: (repo, authorization) => built.mirror.offlineVerdict(repo, authorization),
             registerCachedSource: (holds) => built.mirror.addCachedElsewhere(holds),
           };
+        }),
+        // Hosted repos' write and LFS routes, also before the catch-all.
+        HostedModule.forRoot(config, async () => {
+          const built = await build();
+          return { mirror: built.mirror, meta: built.adapters.meta, dataSource: await dataSource() };
         }),
         HubApiModule.forMirror(mirror),
       ],

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AUTH_ENTITIES, AUTH_MIGRATIONS } from '@dingo/auth';
+import { HOSTED_ENTITIES, HOSTED_MIGRATIONS } from '@dingo/hosted';
 import { loadConfigOrExit, redisOptionsFromUrl, runMain } from '@dingo/config';
 import {
   metadataQueue,
@@ -22,7 +23,10 @@ async function main(): Promise<void> {
     console.error('The metadata service needs DINGO_REDIS_URL (it answers over a Redis queue)');
     process.exit(2);
   }
-  const ds = await openMigratedDataSource(config, { entities: AUTH_ENTITIES, migrations: AUTH_MIGRATIONS });
+  const ds = await openMigratedDataSource(config, {
+    entities: [...AUTH_ENTITIES, ...HOSTED_ENTITIES],
+    migrations: [...AUTH_MIGRATIONS, ...HOSTED_MIGRATIONS],
+  });
   const transport = new RedisQueueServer({
     redis: redisOptionsFromUrl(config.redisUrl),
     queue: metadataQueue(config.namespace),

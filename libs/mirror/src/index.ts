@@ -13,3 +13,5 @@ export * from './sync/repo-sync';
 export * from './wiring/embedded-adapters';
 export * from './wiring/distributed-adapters';
 export * from './wiring/mirror-workers';
+export * from './hosted/hosted-source';
+export * from './blobs/blob-ingest';

@@ -1,0 +1,132 @@
+import { createInterface } from 'node:readline';
+import { Controller, Delete, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { PublicBase } from '@dingo/contracts';
+import { HubError, RepoRef, repoTypeFromPlural, repoUrlPrefix } from '@dingo/hub-protocol';
+import { optionalRequestAccess } from '@dingo/auth';
+import { HostedLfs } from './hosted-lfs';
+import { HostedWrites } from './hosted-writes';
+import { jsonBody } from './request-body';
+
+/** The Hub's write API for hosted repos (`huggingface_hub`, `@huggingface/hub`); access is the guard's. */
+@Controller('api')
+export class HostedApiController {
+  constructor(
+    @Inject(HostedWrites) private readonly writes: HostedWrites,
+    @Inject(HostedLfs) private readonly lfs: HostedLfs,
+    @Inject(PublicBase) private readonly publicBase: PublicBase,
+  ) {}
+
+  @Post('repos/create')
+  async create(@Req() req: Request): Promise<unknown> {
+    const body = (await jsonBody(req)) as Record<string, unknown>;
+    const repo = repoFromBody(body, callerName(req));
+    await this.writes.create(repo, { private: isPrivate(body) ?? false, by: callerName(req) ?? null });
+    const url = `${this.publicBase.for(req)}/${repoUrlPrefix(repo.type)}${repo.id}`;
+    return { url, name: repo.id, id: repo.id };
+  }
+
+  @Delete('repos/delete')
+  async delete(@Req() req: Request): Promise<unknown> {
+    await this.writes.delete(repoFromBody((await jsonBody(req)) as Record<string, unknown>, callerName(req)));
+    return {};
+  }
+
+  @Put(':types/:ns/:name/settings')
+  async settings(@Req() req: Request, @Param() p: RepoParams): Promise<unknown> {
+    const flag = isPrivate((await jsonBody(req)) as Record<string, unknown>);
+    if (flag !== undefined) await this.writes.setPrivate(repoOf(p), flag);
+    return {};
+  }
+
+  @Post(':types/:ns/:name/preupload/:rev')
+  @HttpCode(200)
+  async preupload(@Req() req: Request, @Param() p: RepoParams & { rev: string }): Promise<unknown> {
+    return this.lfs.preupload(repoOf(p), p.rev, await jsonBody(req));
+  }
+
+  @Post(':types/:ns/:name/commit/:rev')
+  @HttpCode(200)
+  async commit(@Req() req: Request, @Param() p: RepoParams & { rev: string }): Promise<unknown> {
+    const repo = repoOf(p);
+    const lines = createInterface({ input: req, crlfDelay: Infinity });
+    const { commitOid, summary } = await this.writes.commit(
+      repo,
+      p.rev,
+      lines,
+      callerName(req) ?? 'anonymous',
+    );
+    return {
+      success: true,
+      commitOid,
+      commitUrl: this.writes.commitUrl(this.publicBase.for(req), repo, commitOid),
+      commitMessage: summary,
+      hookOutput: '',
+    };
+  }
+
+  @Post(':types/:ns/:name/branch/:branch')
+  @HttpCode(200)
+  async createBranch(@Req() req: Request, @Param() p: RepoParams & { branch: string }): Promise<unknown> {
+    const body = (await jsonBody(req)) as { startingPoint?: unknown };
+    const from = typeof body.startingPoint === 'string' ? body.startingPoint : undefined;
+    await this.writes.createRef(repoOf(p), 'heads', p.branch, from);
+    return {};
+  }
+
+  @Delete(':types/:ns/:name/branch/:branch')
+  async deleteBranch(@Param() p: RepoParams & { branch: string }): Promise<unknown> {
+    await this.writes.deleteRef(repoOf(p), 'heads', p.branch);
+    return {};
+  }
+
+  @Post(':types/:ns/:name/tag/:rev')
+  @HttpCode(200)
+  async createTag(@Req() req: Request, @Param() p: RepoParams & { rev: string }): Promise<unknown> {
+    const body = (await jsonBody(req)) as { tag?: unknown };
+    if (typeof body.tag !== 'string' || !body.tag)
+      throw HubError.badRequest('Invalid body: "tag" is required');
+    await this.writes.createRef(repoOf(p), 'tags', body.tag, p.rev);
+    return {};
+  }
+
+  @Delete(':types/:ns/:name/tag/:tag')
+  async deleteTag(@Param() p: RepoParams & { tag: string }): Promise<unknown> {
+    await this.writes.deleteRef(repoOf(p), 'tags', p.tag);
+    return {};
+  }
+}
+
+export interface RepoParams {
+  types: string;
+  ns: string;
+  name: string;
+}
+
+export function repoOf(p: RepoParams): RepoRef {
+  const type = repoTypeFromPlural(p.types);
+  if (!type) throw HubError.notFound();
+  return { type, id: `${p.ns}/${p.name}` };
+}
+
+function callerName(req: Request): string | undefined {
+  const principal = optionalRequestAccess(req)?.principal;
+  return principal?.kind === 'user' ? principal.username : undefined;
+}
+
+function isPrivate(body: Record<string, unknown>): boolean | undefined {
+  if (typeof body.private === 'boolean') return body.private;
+  if (body.visibility === 'private') return true;
+  if (body.visibility === 'public') return false;
+  return undefined;
+}
+
+/** `{name, organization?, type?}` (the guard has already validated it). */
+function repoFromBody(body: Record<string, unknown>, caller: string | undefined): RepoRef {
+  const type = body.type === 'dataset' || body.type === 'space' ? body.type : 'model';
+  const name = typeof body.name === 'string' ? body.name : '';
+  const org = typeof body.organization === 'string' && body.organization ? body.organization : caller;
+  const id = name.includes('/') || !org ? name : `${org}/${name}`;
+  if (!id.includes('/')) throw HubError.badRequest('Invalid body: the repo needs a namespace');
+  return { type, id };
+}

@@ -1,0 +1,65 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { resolveJwtSecret } from '@dingo/auth';
+import { DingoConfig } from '@dingo/config';
+import { PublicBase } from '@dingo/contracts';
+import { MetadataPort } from '@dingo/metadata-store';
+import { Mirror } from '@dingo/mirror';
+import { HostedApiController } from './hosted-api.controller';
+import { HostedLfs } from './hosted-lfs';
+import { HostedLfsController } from './hosted-lfs.controller';
+import { HostedReads } from './hosted-reads';
+import { HostedRepos } from './hosted-repos';
+import { HostedStore } from './hosted-store';
+import { HostedWrites } from './hosted-writes';
+import { LocalNamespaces } from './local-namespaces';
+import { ANONYMOUS_READ, PrivateReadInterceptor } from './private-read.interceptor';
+
+export interface HostedDeps {
+  mirror: Mirror;
+  meta: MetadataPort;
+  dataSource: DataSource;
+}
+
+/**
+ * Hosted repos: the Hub's write API and the LFS routes (registered before the Hub catch-all), and
+ * the hosted source plugged into the mirror so resolve/tree/paths-info serve hosted repos.
+ */
+@Module({})
+export class HostedModule {
+  static forRoot(config: DingoConfig, deps: () => Promise<HostedDeps>): DynamicModule {
+    const repos = async () => {
+      const d = await deps();
+      const hosted = new HostedRepos(
+        new LocalNamespaces(config.localNamespaces),
+        new HostedStore(d.dataSource),
+        d.meta,
+      );
+      d.mirror.useHostedSource(new HostedReads(hosted));
+      d.mirror.retainBlobs(() => hosted.blobKeys());
+      return hosted;
+    };
+    return {
+      module: HostedModule,
+      controllers: [HostedApiController, HostedLfsController],
+      providers: [
+        { provide: HostedRepos, useFactory: repos },
+        {
+          provide: HostedWrites,
+          useFactory: async (r: HostedRepos) => new HostedWrites(r, (await deps()).mirror),
+          inject: [HostedRepos],
+        },
+        {
+          provide: HostedLfs,
+          useFactory: async (r: HostedRepos) =>
+            new HostedLfs(r, (await deps()).mirror, resolveJwtSecret(config)),
+          inject: [HostedRepos],
+        },
+        { provide: PublicBase, useValue: new PublicBase(config) },
+        { provide: ANONYMOUS_READ, useValue: config.auth.anonymousRead },
+        { provide: APP_INTERCEPTOR, useClass: PrivateReadInterceptor },
+      ],
+    };
+  }
+}
