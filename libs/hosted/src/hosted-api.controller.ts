@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
-import { Controller, Delete, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
-import type { Request } from 'express';
-import { PublicBase } from '@dingo/contracts';
+import { Controller, Delete, HttpCode, Inject, Param, Post, Put, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { PublicBase, PublicRoute } from '@dingo/contracts';
 import { HubError, RepoRef, repoTypeFromPlural, repoUrlPrefix } from '@dingo/hub-protocol';
 import { optionalRequestAccess } from '@dingo/auth';
 import { HostedLfs } from './hosted-lfs';
@@ -18,12 +18,31 @@ export class HostedApiController {
   ) {}
 
   @Post('repos/create')
-  async create(@Req() req: Request): Promise<unknown> {
+  async create(@Req() req: Request, @Res() res: Response): Promise<void> {
     const body = (await jsonBody(req)) as Record<string, unknown>;
     const repo = repoFromBody(body, callerName(req));
-    await this.writes.create(repo, { private: isPrivate(body) ?? false, by: callerName(req) ?? null });
     const url = `${this.publicBase.for(req)}/${repoUrlPrefix(repo.type)}${repo.id}`;
-    return { url, name: repo.id, id: repo.id };
+    try {
+      await this.writes.create(repo, { private: isPrivate(body) ?? false, by: callerName(req) ?? null });
+    } catch (err) {
+      if (!(err instanceof HubError) || err.status !== 409) throw err;
+      // The Hub's 409 carries the repo's URL, which huggingface_hub's `exist_ok=True` returns.
+      const wire = err.toResponse();
+      res
+        .status(409)
+        .set(wire.headers)
+        .send(JSON.stringify({ error: err.message, url }));
+      return;
+    }
+    res.status(200).json({ url, name: repo.id, id: repo.id });
+  }
+
+  /** huggingface_hub checks a README's metadata before pushing it; the mirror accepts any (nothing is revealed). */
+  @PublicRoute()
+  @Post('validate-yaml')
+  @HttpCode(200)
+  validateYaml(): unknown {
+    return { errors: [], warnings: [] };
   }
 
   @Delete('repos/delete')
