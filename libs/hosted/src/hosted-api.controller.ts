@@ -5,16 +5,23 @@ import { PublicBase, PublicRoute } from '@dingo/contracts';
 import { HubError, RepoRef, repoTypeFromPlural, repoUrlPrefix } from '@dingo/hub-protocol';
 import { optionalRequestAccess } from '@dingo/auth';
 import { HostedLfs } from './hosted-lfs';
+import { HostedRepos } from './hosted-repos';
+import { UpstreamPassThrough } from './upstream-pass-through';
 import { HostedWrites } from './hosted-writes';
 import { jsonBody } from './request-body';
 
-/** The Hub's write API for hosted repos (`huggingface_hub`, `@huggingface/hub`); access is the guard's. */
+/**
+ * The Hub's write API for hosted repos (`huggingface_hub`, `@huggingface/hub`); access is the
+ * guard's. Pushes to repos outside the local namespaces go upstream as they always did.
+ */
 @Controller('api')
 export class HostedApiController {
   constructor(
     @Inject(HostedWrites) private readonly writes: HostedWrites,
     @Inject(HostedLfs) private readonly lfs: HostedLfs,
     @Inject(PublicBase) private readonly publicBase: PublicBase,
+    @Inject(HostedRepos) private readonly repos: HostedRepos,
+    @Inject(UpstreamPassThrough) private readonly upstream: UpstreamPassThrough,
   ) {}
 
   @Post('repos/create')
@@ -59,15 +66,24 @@ export class HostedApiController {
   }
 
   @Post(':types/:ns/:name/preupload/:rev')
-  @HttpCode(200)
-  async preupload(@Req() req: Request, @Param() p: RepoParams & { rev: string }): Promise<unknown> {
-    return this.lfs.preupload(repoOf(p), p.rev, await jsonBody(req));
+  async preupload(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param() p: RepoParams & { rev: string },
+  ): Promise<void> {
+    const repo = repoOf(p);
+    if (!this.repos.owns(repo)) return this.upstream.forward(req, res);
+    res.status(200).json(await this.lfs.preupload(repo, p.rev, await jsonBody(req)));
   }
 
   @Post(':types/:ns/:name/commit/:rev')
-  @HttpCode(200)
-  async commit(@Req() req: Request, @Param() p: RepoParams & { rev: string }): Promise<unknown> {
+  async commit(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param() p: RepoParams & { rev: string },
+  ): Promise<void> {
     const repo = repoOf(p);
+    if (!this.repos.owns(repo)) return this.upstream.forward(req, res);
     const lines = createInterface({ input: req, crlfDelay: Infinity });
     const { commitOid, summary } = await this.writes.commit(
       repo,
@@ -75,22 +91,27 @@ export class HostedApiController {
       lines,
       callerName(req) ?? 'anonymous',
     );
-    return {
+    res.status(200).json({
       success: true,
       commitOid,
       commitUrl: this.writes.commitUrl(this.publicBase.for(req), repo, commitOid),
       commitMessage: summary,
       hookOutput: '',
-    };
+    });
   }
 
   @Post(':types/:ns/:name/branch/:branch')
-  @HttpCode(200)
-  async createBranch(@Req() req: Request, @Param() p: RepoParams & { branch: string }): Promise<unknown> {
+  async createBranch(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param() p: RepoParams & { branch: string },
+  ): Promise<void> {
+    const repo = repoOf(p);
+    if (!this.repos.owns(repo)) return this.upstream.forward(req, res);
     const body = (await jsonBody(req)) as { startingPoint?: unknown };
     const from = typeof body.startingPoint === 'string' ? body.startingPoint : undefined;
-    await this.writes.createRef(repoOf(p), 'heads', p.branch, from);
-    return {};
+    await this.writes.createRef(repo, 'heads', p.branch, from);
+    res.status(200).json({});
   }
 
   @Delete(':types/:ns/:name/branch/:branch')
@@ -100,13 +121,18 @@ export class HostedApiController {
   }
 
   @Post(':types/:ns/:name/tag/:rev')
-  @HttpCode(200)
-  async createTag(@Req() req: Request, @Param() p: RepoParams & { rev: string }): Promise<unknown> {
+  async createTag(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param() p: RepoParams & { rev: string },
+  ): Promise<void> {
+    const repo = repoOf(p);
+    if (!this.repos.owns(repo)) return this.upstream.forward(req, res);
     const body = (await jsonBody(req)) as { tag?: unknown };
     if (typeof body.tag !== 'string' || !body.tag)
       throw HubError.badRequest('Invalid body: "tag" is required');
-    await this.writes.createRef(repoOf(p), 'tags', body.tag, p.rev);
-    return {};
+    await this.writes.createRef(repo, 'tags', body.tag, p.rev);
+    res.status(200).json({});
   }
 
   @Delete(':types/:ns/:name/tag/:tag')

@@ -13,6 +13,7 @@ import { HostedReads } from './hosted-reads';
 import { HostedRepos } from './hosted-repos';
 import { HostedStore } from './hosted-store';
 import { HostedWrites } from './hosted-writes';
+import { UpstreamPassThrough } from './upstream-pass-through';
 import { LocalNamespaces } from './local-namespaces';
 import { ANONYMOUS_READ, PrivateReadInterceptor } from './private-read.interceptor';
 
@@ -57,6 +58,11 @@ export class HostedModule {
           inject: [HostedRepos],
         },
         { provide: PublicBase, useValue: new PublicBase(config) },
+        {
+          provide: UpstreamPassThrough,
+          useFactory: (base: PublicBase) => new UpstreamPassThrough(async () => (await deps()).mirror, base),
+          inject: [PublicBase],
+        },
         { provide: ANONYMOUS_READ, useValue: config.auth.anonymousRead },
         { provide: APP_INTERCEPTOR, useClass: PrivateReadInterceptor },
       ],
