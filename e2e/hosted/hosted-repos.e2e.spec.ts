@@ -106,6 +106,19 @@ describe('hosted repos (raw HTTP, as huggingface_hub speaks)', () => {
     expect(pre.status).toBe(200);
     expect(pre.body.files.map((f: any) => f.uploadMode)).toEqual(['regular', 'lfs']);
 
+    // huggingface_hub asks about 256 files at once, each with a 512-byte sample (~200 KB of JSON).
+    const many = Array.from({ length: 256 }, (_, i) => ({
+      path: `folder/file-${i}.txt`,
+      size: 512,
+      sample: randomBytes(384).toString('base64').slice(0, 683),
+    }));
+    const bulk = await w.call('POST', '/api/models/acme/m3/preupload/main', {
+      token: uploader,
+      body: { files: many },
+    });
+    expect(bulk.status).toBe(200);
+    expect(bulk.body.files).toHaveLength(256);
+
     const b = await batch('acme/m3', [{ oid, size: big.length }]);
     expect(b.status).toBe(200);
     expect(b.body.transfer).toBe('basic');

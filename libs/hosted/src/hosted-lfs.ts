@@ -66,7 +66,7 @@ export class HostedLfs {
         });
         continue;
       }
-      if (await this.blobs.hasBlob(`sha256-${oid}`)) {
+      if ((await this.blobs.verifiedBlobSize(`sha256-${oid}`)) === size) {
         objects.push({ oid, size });
         continue;
       }

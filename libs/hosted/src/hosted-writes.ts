@@ -9,7 +9,7 @@ import { HostedCommit } from './hosted-store';
 /** Where pushed bytes go (the Mirror: its chunk store, sha-checked). */
 export interface BlobSink {
   storeBlob(expected: ExpectedBlob, body: Readable): Promise<string>;
-  hasBlob(blobKey: string): Promise<boolean>;
+  verifiedBlobSize(blobKey: string): Promise<number | undefined>;
 }
 
 /** One NDJSON line of a commit request, as huggingface_hub and @huggingface/hub send it. */
@@ -165,14 +165,18 @@ export class HostedWrites {
     }
   }
 
-  /** An LFS file may be committed only once its object is stored and verified. */
+  /** An LFS file may be committed only once its object is stored and verified, with the size it has. */
   private async lfsSize(oid: string, size: unknown): Promise<number> {
-    if (!(await this.blobs.hasBlob(`sha256-${oid}`)))
+    const stored = await this.blobs.verifiedBlobSize(`sha256-${oid}`);
+    if (stored === undefined)
       throw HubError.badRequest(
         `LFS object ${oid} was not uploaded: upload it through the LFS batch API first`,
       );
-    if (typeof size === 'number' && Number.isSafeInteger(size) && size >= 0) return size;
-    throw HubError.badRequest(`LFS file ${oid}: size is required`);
+    if (size !== undefined && size !== stored)
+      throw HubError.badRequest(
+        `LFS file ${oid}: size ${String(size)} does not match the uploaded ${stored} bytes`,
+      );
+    return stored;
   }
 
   private commitObject(

@@ -244,9 +244,10 @@ export class Mirror {
     return this.ingest.ingest(expected, body);
   }
 
-  /** Whether a blob is stored complete and verified (an LFS batch answers such objects without actions). */
-  hasBlob(blobKey: BlobKey): Promise<boolean> {
-    return this.ledger.isVerified(blobKey);
+  /** The size of a blob stored complete and verified; undefined otherwise (an LFS upload is still needed). */
+  async verifiedBlobSize(blobKey: BlobKey): Promise<number | undefined> {
+    if (!(await this.ledger.isVerified(blobKey))) return undefined;
+    return (await this.adapters.meta.getBlob(blobKey))?.size;
   }
 
   /** Blobs the storage policy must never evict, besides pinned repos' (hosted repos'). */
