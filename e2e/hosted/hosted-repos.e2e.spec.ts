@@ -240,3 +240,34 @@ describe('hosted repos (raw HTTP, as huggingface_hub speaks)', () => {
     expect((await download('acme/m5', 'main', 'a/b.txt', reader)).status).toBe(404);
   });
 });
+
+describe('hosted repos under a deny-by-default upstream policy', () => {
+  let w: AccessWorld;
+  beforeAll(async () => {
+    w = await startAccessWorld({ policyDefault: 'deny' }, { localNamespaces: ['acme'] });
+  }, 60_000);
+  afterAll(() => w?.close());
+
+  it('serves hosted repos (the upstream repo policy is for upstream repos) and still denies upstream ones', async () => {
+    const body = { name: 'kept', organization: 'acme', type: 'model' };
+    expect((await w.call('POST', '/api/repos/create', { token: w.adminSession, body })).status).toBe(200);
+    const res = await fetch(`${w.url}/api/models/acme/kept/commit/main`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${w.adminSession}`, 'content-type': 'application/x-ndjson' },
+      body: [
+        { key: 'header', value: { summary: 'add' } },
+        {
+          key: 'file',
+          value: { path: 'x.txt', content: Buffer.from('x').toString('base64'), encoding: 'base64' },
+        },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n'),
+    });
+    expect(res.status).toBe(200);
+    const hosted = await fetch(`${w.url}/acme/kept/resolve/main/x.txt`);
+    expect(hosted.status).toBe(200);
+    expect(await hosted.text()).toBe('x');
+    expect((await fetch(`${w.url}/allowed/m/resolve/main/config.json`)).status).toBe(403);
+  });
+});

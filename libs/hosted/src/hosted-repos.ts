@@ -1,7 +1,7 @@
+import { LocalNamespaces } from '@dingo/contracts';
 import { HubError, isCommitHash, RepoRef, repoKey } from '@dingo/hub-protocol';
 import { ManifestEntry, MetadataPort } from '@dingo/metadata-store';
 import { HostedCommit, HostedRepo, HostedStore } from './hosted-store';
-import { LocalNamespaces } from './local-namespaces';
 
 /** A revision of a hosted repo, resolved: its commit and that commit's files. */
 export interface HostedRevision {

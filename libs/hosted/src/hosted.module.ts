@@ -3,7 +3,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { resolveJwtSecret } from '@dingo/auth';
 import { DingoConfig } from '@dingo/config';
-import { PublicBase } from '@dingo/contracts';
+import { LocalNamespaces, PublicBase } from '@dingo/contracts';
 import { MetadataPort } from '@dingo/metadata-store';
 import { Mirror } from '@dingo/mirror';
 import { HostedApiController } from './hosted-api.controller';
@@ -14,7 +14,6 @@ import { HostedRepos } from './hosted-repos';
 import { HostedStore } from './hosted-store';
 import { HostedWrites } from './hosted-writes';
 import { UpstreamPassThrough } from './upstream-pass-through';
-import { LocalNamespaces } from './local-namespaces';
 import { ANONYMOUS_READ, PrivateReadInterceptor } from './private-read.interceptor';
 
 export interface HostedDeps {

@@ -1,6 +1,5 @@
 export * from './entities';
 export * from './migrations/1766000000000-hosted-repos';
-export * from './local-namespaces';
 export * from './git-objects';
 export * from './hosted-store';
 export * from './hosted-repos';

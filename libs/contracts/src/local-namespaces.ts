@@ -1,7 +1,8 @@
 import { RepoRef } from '@dingo/hub-protocol';
 
 /**
- * The namespaces whose repos live on the mirror (`acme`, `research-*`). A repo id without a
+ * The namespaces whose repos live on the mirror (`acme`, `research-*`, config `localNamespaces`):
+ * never fetched from upstream, never subject to the upstream repo policy. A repo id without a
  * namespace is never local: it names an upstream repo.
  */
 export class LocalNamespaces {
