@@ -41,6 +41,19 @@ export class HostedApiController {
         .send(JSON.stringify({ error: err.message, url }));
       return;
     }
+    // @huggingface/hub's createRepo may carry the first files (base64): they make the first commit.
+    if (Array.isArray(body.files) && body.files.length) {
+      const lines = [
+        { key: 'header', value: { summary: 'initial files' } },
+        ...body.files.map((value) => ({ key: 'file', value })),
+      ];
+      await this.writes.commit(
+        repo,
+        'main',
+        toAsync(lines.map((l) => JSON.stringify(l))),
+        callerName(req) ?? 'anonymous',
+      );
+    }
     res.status(200).json({ url, name: repo.id, id: repo.id });
   }
 
@@ -174,4 +187,8 @@ function repoFromBody(body: Record<string, unknown>, caller: string | undefined)
   const id = name.includes('/') || !org ? name : `${org}/${name}`;
   if (!id.includes('/')) throw HubError.badRequest('Invalid body: the repo needs a namespace');
   return { type, id };
+}
+
+async function* toAsync<T>(items: T[]): AsyncIterable<T> {
+  yield* items;
 }

@@ -51,7 +51,8 @@ export class HostedLfs {
     await this.repos.get(repo);
     const b = (body ?? {}) as { operation?: unknown; objects?: unknown; hash_algo?: unknown };
     if (b.operation !== 'upload') throw HubError.badRequest('Only the "upload" operation is served here');
-    if (b.hash_algo !== undefined && b.hash_algo !== 'sha256')
+    // huggingface_hub says `sha256`, @huggingface/hub `sha_256`.
+    if (b.hash_algo !== undefined && b.hash_algo !== 'sha256' && b.hash_algo !== 'sha_256')
       throw HubError.badRequest('hash_algo must be sha256');
     if (!Array.isArray(b.objects)) throw HubError.badRequest('Invalid body: "objects" must be a list');
     const objects = [];
