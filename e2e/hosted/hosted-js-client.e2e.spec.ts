@@ -25,20 +25,24 @@ describe('hosted repos with @huggingface/hub', () => {
       headers.set('authorization', `Bearer ${accessToken}`);
       return globalThis.fetch(input, { ...init, headers });
     };
+    // The typings want a token; at run time none is passed (the header comes through `fetch`).
+    const noToken = {} as { accessToken: string };
     const repo = { type: 'model' as const, name: 'acme/js-model' };
     const created = await createRepo({
       repo,
       fetch,
+      ...noToken,
       hubUrl,
       files: [{ path: 'README.md', content: new Blob(['# js\n']) }],
     });
     expect(created.repoUrl).toBe(`${hubUrl}/acme/js-model`);
-    await expect(createRepo({ repo, fetch, hubUrl })).rejects.toThrow(/already/);
+    await expect(createRepo({ repo, fetch, ...noToken, hubUrl })).rejects.toThrow(/already/);
 
     const big = randomBytes(12 * 1024 * 1024 + 5);
     await uploadFiles({
       repo,
       fetch,
+      ...noToken,
       hubUrl,
       files: [
         { path: 'weights/model.safetensors', content: new Blob([big]) },
@@ -46,21 +50,21 @@ describe('hosted repos with @huggingface/hub', () => {
         { path: 'scratch.txt', content: new Blob(['temporary']) },
       ],
     });
-    await deleteFile({ repo, fetch, hubUrl, path: 'scratch.txt' });
+    await deleteFile({ repo, fetch, ...noToken, hubUrl, path: 'scratch.txt' });
 
     const files: string[] = [];
-    for await (const f of listFiles({ repo, hubUrl, fetch, recursive: true }))
+    for await (const f of listFiles({ repo, hubUrl, fetch, ...noToken, recursive: true }))
       if (f.type === 'file') files.push(f.path);
     expect(files.sort()).toEqual(['README.md', 'config.json', 'weights/model.safetensors']);
 
     const titles: string[] = [];
-    for await (const c of listCommits({ repo, hubUrl, fetch })) titles.push(c.title);
+    for await (const c of listCommits({ repo, hubUrl, fetch, ...noToken })) titles.push(c.title);
     expect(titles).toHaveLength(4);
     expect(titles.at(-1)).toBe('initial commit');
 
-    const blob = await downloadFile({ repo, path: 'weights/model.safetensors', hubUrl, fetch });
+    const blob = await downloadFile({ repo, path: 'weights/model.safetensors', hubUrl, fetch, ...noToken });
     expect(sha256(new Uint8Array(await blob!.arrayBuffer()))).toBe(sha256(big));
-    const cfg = await downloadFile({ repo, path: 'config.json', hubUrl, fetch });
+    const cfg = await downloadFile({ repo, path: 'config.json', hubUrl, fetch, ...noToken });
     expect(await cfg!.text()).toBe('{"a":1}');
   });
 });
