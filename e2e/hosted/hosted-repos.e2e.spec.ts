@@ -200,6 +200,53 @@ describe('hosted repos (raw HTTP, as huggingface_hub speaks)', () => {
     expect((await fetch(forged, { method: 'PUT', body })).status).toBe(403);
   });
 
+  it('multipart LFS transfer: parts to signed URLs, ETags, completion; a corrupted part stores nothing', async () => {
+    expect((await create('m6')).status).toBe(200);
+    const big = randomBytes(8 * 1024 * 1024 + 3 * 1024 * 1024 + 11);
+    const oid = sha256(big);
+    const b = await batch('acme/m6', [{ oid, size: big.length }]);
+    const { href, header } = b.body.objects[0].actions.upload;
+    const partSize = Number(header.chunk_size);
+    const partUrls = Object.keys(header)
+      .filter((k) => /^[0-9]+$/.test(k))
+      .sort()
+      .map((k) => header[k] as string);
+    expect(partUrls).toHaveLength(Math.ceil(big.length / partSize));
+    const put = (n: number, body: Buffer) => fetch(partUrls[n], { method: 'PUT', body });
+
+    // A corrupted part: the parts are accepted, the completion refuses the whole (sha256).
+    const bad = Buffer.from(big.subarray(0, partSize));
+    bad[5] ^= 1;
+    expect((await put(0, bad)).status).toBe(200);
+    for (let n = 1; n < partUrls.length; n++)
+      expect((await put(n, big.subarray(n * partSize, (n + 1) * partSize))).status).toBe(200);
+    const refused = await fetch(href, { method: 'POST', body: JSON.stringify({ oid, parts: [] }) });
+    expect(refused.status).toBe(400);
+    expect((await batch('acme/m6', [{ oid, size: big.length }])).body.objects[0].actions).toBeDefined();
+
+    // A part of the wrong length is refused at once; then the real upload, parts out of order.
+    expect((await put(0, big.subarray(0, 10))).status).toBe(400);
+    const etags: string[] = [];
+    for (const n of [...partUrls.keys()].reverse()) {
+      const res = await put(n, big.subarray(n * partSize, (n + 1) * partSize));
+      expect(res.status).toBe(200);
+      etags[n] = res.headers.get('etag')!;
+    }
+    expect(etags.every(Boolean)).toBe(true);
+    const done = await fetch(href, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.git-lfs+json' },
+      body: JSON.stringify({ oid, parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) }),
+    });
+    expect(done.status).toBe(200);
+    const c = await commit('acme/m6', [
+      { key: 'header', value: { summary: 'big' } },
+      { key: 'lfsFile', value: { path: 'big.bin', algo: 'sha256', oid, size: big.length } },
+    ]);
+    expect(c.status).toBe(200);
+    expect(sha256((await download('acme/m6', 'main', 'big.bin')).bytes)).toBe(oid);
+  });
+
   it('branches, tags, refs and commits; private repos need a grant; delete needs a maintainer', async () => {
     expect((await create('m5', uploader, { private: true })).status).toBe(200);
     const c = await commit(

@@ -51,26 +51,31 @@ export class HostedLfsController {
   }
 
   private async upload(req: Request, type: RepoType, p: UploadParams, q: Signed): Promise<void> {
-    const size = Number(p.size);
-    if (!/^[0-9a-f]{64}$/.test(p.oid) || !Number.isSafeInteger(size) || size < 0) throw HubError.notFound();
-    await this.lfs.upload(gitRepo(type, p), p.oid, size, q, req);
+    await this.lfs.upload(gitRepo(type, p), p.oid, objectSize(p), q, req);
   }
 }
 
-interface GitParams {
+export interface GitParams {
   ns: string;
   repo: string;
 }
-type UploadParams = GitParams & { oid: string; size: string };
+export type UploadParams = GitParams & { oid: string; size: string };
 type Signed = { expires?: string; sig?: string };
 
-function typeOf(plural: string): RepoType {
+export function typeOf(plural: string): RepoType {
   if (plural === 'datasets') return 'dataset';
   if (plural === 'spaces') return 'space';
   throw HubError.notFound();
 }
 
-function gitRepo(type: RepoType, p: GitParams): RepoRef {
+export function gitRepo(type: RepoType, p: GitParams): RepoRef {
   if (!p.repo.endsWith('.git')) throw HubError.notFound();
   return { type, id: `${p.ns}/${p.repo.slice(0, -'.git'.length)}` };
+}
+
+/** The object's size from an upload URL (after checking its oid). */
+export function objectSize(p: UploadParams): number {
+  const size = Number(p.size);
+  if (!/^[0-9a-f]{64}$/.test(p.oid) || !Number.isSafeInteger(size) || size < 0) throw HubError.notFound();
+  return size;
 }

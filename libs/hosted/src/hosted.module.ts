@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { DataSource } from 'typeorm';
@@ -9,12 +10,17 @@ import { Mirror } from '@dingo/mirror';
 import { HostedApiController } from './hosted-api.controller';
 import { HostedLfs } from './hosted-lfs';
 import { HostedLfsController } from './hosted-lfs.controller';
+import { HostedMultipartController } from './hosted-multipart.controller';
+import { MultipartParts } from './multipart-parts';
 import { HostedReads } from './hosted-reads';
 import { HostedRepos } from './hosted-repos';
 import { HostedStore } from './hosted-store';
 import { HostedWrites } from './hosted-writes';
 import { UpstreamPassThrough } from './upstream-pass-through';
 import { ANONYMOUS_READ, PrivateReadInterceptor } from './private-read.interceptor';
+
+/** Objects above max(chunk size, this) go multipart when the client offers it. */
+const MIN_PART_SIZE = 8 * 1024 * 1024;
 
 export interface HostedDeps {
   mirror: Mirror;
@@ -42,7 +48,7 @@ export class HostedModule {
     };
     return {
       module: HostedModule,
-      controllers: [HostedApiController, HostedLfsController],
+      controllers: [HostedApiController, HostedLfsController, HostedMultipartController],
       providers: [
         { provide: HostedRepos, useFactory: repos },
         {
@@ -53,7 +59,13 @@ export class HostedModule {
         {
           provide: HostedLfs,
           useFactory: async (r: HostedRepos) =>
-            new HostedLfs(r, (await deps()).mirror, resolveJwtSecret(config)),
+            new HostedLfs(
+              r,
+              (await deps()).mirror,
+              resolveJwtSecret(config),
+              new MultipartParts(join(config.dataDir, 'hosted-parts')),
+              Math.max(config.chunkSizeBytes, MIN_PART_SIZE),
+            ),
           inject: [HostedRepos],
         },
         { provide: PublicBase, useValue: new PublicBase(config) },
