@@ -139,6 +139,15 @@ describe('hosted repos (raw HTTP, as huggingface_hub speaks)', () => {
     expect(c.status).toBe(200);
     expect(c.body.commitOid).toMatch(/^[0-9a-f]{40}$/);
     expect(c.body.commitUrl).toBe(`${w.url}/acme/m3/commit/${c.body.commitOid}`);
+    // Audited: who, which token, the commit, its files and bytes.
+    const audit = await w.admin('GET', '/admin/v1/audit?action=upload&repo=acme/m3');
+    expect(audit.items.find((e: any) => e.detail?.commit === c.body.commitOid)).toMatchObject({
+      username: 'up',
+      status: 200,
+      repoType: 'model',
+      bytes: small.length + big.length,
+      detail: { files: ['config.json', 'model.safetensors'], fileCount: 2, revision: 'main' },
+    });
 
     for (const rev of ['main', c.body.commitOid]) {
       const s = await download('acme/m3', rev, 'config.json');

@@ -98,12 +98,21 @@ export class HostedApiController {
     const repo = repoOf(p);
     if (!this.repos.owns(repo)) return this.upstream.forward(req, res);
     const lines = createInterface({ input: req, crlfDelay: Infinity });
-    const { commitOid, summary } = await this.writes.commit(
+    const { commitOid, summary, files, bytes } = await this.writes.commit(
       repo,
       p.rev,
       lines,
       callerName(req) ?? 'anonymous',
     );
+    const audit = optionalRequestAccess(req)?.audit;
+    if (audit)
+      audit.detail = {
+        commit: commitOid,
+        revision: p.rev,
+        files: files.slice(0, 100),
+        fileCount: files.length,
+        bytes,
+      };
     res.status(200).json({
       success: true,
       commitOid,

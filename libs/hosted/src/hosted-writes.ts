@@ -12,6 +12,16 @@ export interface BlobSink {
   verifiedBlobSize(blobKey: string): Promise<number | undefined>;
 }
 
+/** A commit made: its id, and what it changed (for the audit log). */
+export interface CommitOutcome {
+  commitOid: string;
+  summary: string;
+  /** Paths added, replaced or deleted. */
+  files: string[];
+  /** Bytes of the files added or replaced. */
+  bytes: number;
+}
+
 /** One NDJSON line of a commit request, as huggingface_hub and @huggingface/hub send it. */
 interface CommitLine {
   key?: unknown;
@@ -61,7 +71,7 @@ export class HostedWrites {
     branch: string,
     lines: AsyncIterable<string>,
     author: string,
-  ): Promise<{ commitOid: string; summary: string }> {
+  ): Promise<CommitOutcome> {
     this.repos.assertLocal(repo);
     await this.repos.get(repo);
     const ref = `refs/heads/${branch.replace(/^refs\/heads\//, '')}`;
@@ -69,6 +79,7 @@ export class HostedWrites {
     if (!head) throw HubError.revisionNotFound(branch);
     const files = await this.repos.files(repo, head);
     let header: Record<string, unknown> | undefined;
+    const changed = { files: [] as string[], bytes: 0 };
     for await (const text of lines) {
       if (!text.trim()) continue;
       const line = parseLine(text);
@@ -79,7 +90,9 @@ export class HostedWrites {
           throw HubError.preconditionFailed('A commit has happened since. Please refresh and try again.');
         continue;
       }
-      await this.apply(line, files);
+      const entry = await this.apply(line, files);
+      changed.files.push(String(line.value?.path ?? ''));
+      changed.bytes += entry?.size ?? 0;
     }
     if (!header) throw HubError.badRequest('Empty commit request');
     const summary = typeof header.summary === 'string' && header.summary ? header.summary : 'Upload files';
@@ -90,7 +103,7 @@ export class HostedWrites {
     await this.repos.keepFiles(repo, commit.id, entries);
     if (!(await this.repos.store.advanceRef(repo, ref, head, commit)))
       throw HubError.preconditionFailed('A commit has happened since. Please refresh and try again.');
-    return { commitOid: commit.id, summary };
+    return { commitOid: commit.id, summary, ...changed };
   }
 
   async createRef(
@@ -120,7 +133,11 @@ export class HostedWrites {
     return `${base}/${repoUrlPrefix(repo.type)}${repo.id}/commit/${commit}`;
   }
 
-  private async apply(line: CommitLine, files: Map<string, ManifestEntry>): Promise<void> {
+  /** Applies one operation; answers the file it added (for the audit's bytes). */
+  private async apply(
+    line: CommitLine,
+    files: Map<string, ManifestEntry>,
+  ): Promise<ManifestEntry | undefined> {
     const v = line.value ?? {};
     const path = typeof v.path === 'string' ? v.path.replace(/^\/+/, '') : '';
     if (!path || path.split('/').some((s) => s === '' || s === '.' || s === '..' || s === '.git'))
@@ -134,8 +151,9 @@ export class HostedWrites {
         const content = Buffer.from(v.content, 'base64');
         const blobId = gitBlobId(content);
         await this.blobs.storeBlob({ size: content.length, gitBlobId: blobId }, Readable.from([content]));
-        files.set(path, { path, size: content.length, blobId });
-        return;
+        const entry = { path, size: content.length, blobId };
+        files.set(path, entry);
+        return entry;
       }
       case 'lfsFile': {
         const oid = typeof v.oid === 'string' ? v.oid.toLowerCase() : '';
@@ -143,13 +161,14 @@ export class HostedWrites {
           throw HubError.badRequest(`LFS file ${path}: oid must be a sha256`);
         const size = await this.lfsSize(oid, v.size);
         const pointer = lfsPointer(oid, size);
-        files.set(path, {
+        const entry = {
           path,
           size,
           blobId: gitBlobId(pointer),
           lfs: { sha256: oid, size, pointerSize: pointer.length },
-        });
-        return;
+        };
+        files.set(path, entry);
+        return entry;
       }
       case 'deletedFile':
         if (!files.delete(path)) throw HubError.entryNotFound();
