@@ -43,7 +43,11 @@ export class HostedWrites {
     private readonly blobs: BlobSink,
   ) {}
 
-  async create(repo: RepoRef, opts: { private: boolean; by: string | null }): Promise<void> {
+  /** `files`: base64 files the first commit adds (@huggingface/hub's createRepo may send them). */
+  async create(
+    repo: RepoRef,
+    opts: { private: boolean; by: string | null; files?: unknown[] },
+  ): Promise<void> {
     this.repos.assertLocal(repo);
     const now = Date.now();
     const first = this.commitObject([], 'initial commit', opts.by ?? 'dingospeed', now);
@@ -53,6 +57,13 @@ export class HostedWrites {
       first,
     );
     if (!created) throw HubError.conflict('You already created this model repo');
+    if (opts.files?.length) {
+      const lines = [
+        { key: 'header', value: { summary: 'initial files' } },
+        ...opts.files.map((value) => ({ key: 'file', value })),
+      ];
+      await this.commit(repo, 'main', asAsync(lines.map((l) => JSON.stringify(l))), opts.by ?? 'anonymous');
+    }
   }
 
   async delete(repo: RepoRef): Promise<void> {
@@ -219,4 +230,8 @@ function parseLine(text: string): CommitLine {
     /* answered below */
   }
   throw HubError.badRequest('Invalid commit request: each line must be a JSON object');
+}
+
+async function* asAsync<T>(items: T[]): AsyncIterable<T> {
+  yield* items;
 }

@@ -7,12 +7,13 @@ import { DingoConfig } from '@dingo/config';
 import { LocalNamespaces, PublicBase } from '@dingo/contracts';
 import { MetadataPort } from '@dingo/metadata-store';
 import { Mirror } from '@dingo/mirror';
-import { HostedApiController } from './hosted-api.controller';
+import { HostedCommitsController } from './hosted-commits.controller';
 import { HostedLfs } from './hosted-lfs';
 import { HostedLfsController } from './hosted-lfs.controller';
 import { HostedMultipartController } from './hosted-multipart.controller';
 import { MultipartParts } from './multipart-parts';
 import { HostedReads } from './hosted-reads';
+import { HostedReposController } from './hosted-repos.controller';
 import { HostedRepos } from './hosted-repos';
 import { HostedStore } from './hosted-store';
 import { HostedWrites } from './hosted-writes';
@@ -48,7 +49,12 @@ export class HostedModule {
     };
     return {
       module: HostedModule,
-      controllers: [HostedApiController, HostedLfsController, HostedMultipartController],
+      controllers: [
+        HostedReposController,
+        HostedCommitsController,
+        HostedLfsController,
+        HostedMultipartController,
+      ],
       providers: [
         { provide: HostedRepos, useFactory: repos },
         {
