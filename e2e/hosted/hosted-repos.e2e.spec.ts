@@ -287,6 +287,18 @@ describe('hosted repos (raw HTTP, as huggingface_hub speaks)', () => {
     // Private: anonymous and ungranted callers learn nothing.
     expect((await download('acme/m5', 'main', 'a/b.txt')).status).toBe(401);
     expect((await download('acme/m5', 'main', 'a/b.txt', outsider)).status).toBe(404);
+    // Listed with upstream's repos, marked hosted; the private one only to callers with a grant.
+    const ids = async (q: string, token?: string) =>
+      (await w.call('GET', `/api/models?${q}`, { token })).body.map(
+        (r: any) => `${r.id}${r.hosted ? ' (hosted)' : ''}`,
+      );
+    expect(await ids('search=m5', reader)).toEqual(['acme/m5 (hosted)']);
+    expect(await ids('search=m5', outsider)).toEqual([]);
+    expect(await ids('search=m5')).toEqual([]);
+    expect(await ids('author=acme')).toEqual(
+      expect.arrayContaining(['acme/m3 (hosted)', 'acme/m1 (hosted)']),
+    );
+    expect(await ids('search=allowed/m')).toEqual(expect.arrayContaining(['allowed/m', 'allowed/m2']));
     // Deleting takes the maintainer role.
     const del = { name: 'm5', organization: 'acme', type: 'model' };
     expect((await w.call('DELETE', '/api/repos/delete', { token: uploader, body: del })).status).toBe(403);

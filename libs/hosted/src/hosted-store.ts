@@ -54,6 +54,26 @@ export class HostedStore {
     });
   }
 
+  /** Repos of a type whose id contains `search` (case-insensitive), newest first, at most `limit`. */
+  async listRepos(type: RepoRef['type'], search: string | undefined, limit: number): Promise<HostedRepo[]> {
+    const q = this.ds
+      .getRepository(HostedRepoEntity)
+      .createQueryBuilder('r')
+      .where('r.repoType = :type', { type })
+      .orderBy('r.createdAt', 'DESC')
+      .limit(limit);
+    if (search)
+      q.andWhere('LOWER(r.repoId) LIKE :search', {
+        search: `%${search.toLowerCase().replace(/[%_]/g, '')}%`,
+      });
+    return (await q.getMany()).map((row) => ({
+      repo: { type, id: row.repoId },
+      private: row.private,
+      createdBy: row.createdBy,
+      createdAt: row.createdAt,
+    }));
+  }
+
   async deleteRepo(repo: RepoRef): Promise<boolean> {
     const key = { repoType: repo.type, repoId: repo.id };
     return this.ds.transaction(async (m) => {

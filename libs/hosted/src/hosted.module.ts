@@ -18,7 +18,9 @@ import { HostedRepos } from './hosted-repos';
 import { HostedStore } from './hosted-store';
 import { HostedWrites } from './hosted-writes';
 import { UpstreamPassThrough } from './upstream-pass-through';
-import { ANONYMOUS_READ, PrivateReadInterceptor } from './private-read.interceptor';
+import { PrivateReadInterceptor } from './private-read.interceptor';
+import { ANONYMOUS_READ, HOSTED_MIRROR } from './hosted-tokens';
+import { HostedListingController } from './hosted-listing.controller';
 
 /** Objects above max(chunk size, this) go multipart when the client offers it. */
 const MIN_PART_SIZE = 8 * 1024 * 1024;
@@ -50,6 +52,7 @@ export class HostedModule {
     return {
       module: HostedModule,
       controllers: [
+        HostedListingController,
         HostedReposController,
         HostedCommitsController,
         HostedLfsController,
@@ -81,6 +84,7 @@ export class HostedModule {
           inject: [PublicBase],
         },
         { provide: ANONYMOUS_READ, useValue: config.auth.anonymousRead },
+        { provide: HOSTED_MIRROR, useValue: async () => (await deps()).mirror },
         { provide: APP_INTERCEPTOR, useClass: PrivateReadInterceptor },
       ],
     };

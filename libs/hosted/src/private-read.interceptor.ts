@@ -2,12 +2,11 @@ import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } fr
 import { subject } from '@casl/ability';
 import type { Request } from 'express';
 import { Observable } from 'rxjs';
-import { optionalRequestAccess } from '@dingo/auth';
+import { optionalRequestAccess, RequestAccess } from '@dingo/auth';
 import { dingoContext } from '@dingo/contracts';
 import { HubError, RepoRef } from '@dingo/hub-protocol';
 import { HostedRepos } from './hosted-repos';
-
-export const ANONYMOUS_READ = Symbol('ANONYMOUS_READ');
+import { ANONYMOUS_READ } from './hosted-tokens';
 
 /**
  * Reads of a private hosted repo need a read grant of the caller's own: the blanket read every
@@ -39,12 +38,22 @@ export class PrivateReadInterceptor implements NestInterceptor {
     const hosted = await this.repos.store.getRepo(repo);
     if (!hosted?.private) return;
     const access = optionalRequestAccess(req);
-    const user = access?.principal.kind === 'user';
-    const rule = access?.ability.relevantRuleFor(
-      'read',
-      subject('Repo', { type: repo.type, id: repo.id } as Record<string, unknown>),
-    );
-    const blanket = this.anonymousRead && rule?.origin === access?.ability.rules[0];
-    if (!user || !rule || rule.inverted || blanket) throw HubError.repoNotFound(user);
+    if (!mayReadPrivate(access, repo, this.anonymousRead))
+      throw HubError.repoNotFound(access?.principal.kind === 'user');
   }
+}
+
+/** A signed-in caller whose own grants allow reading `repo` (not the blanket read of anonymous access). */
+export function mayReadPrivate(
+  access: RequestAccess | undefined,
+  repo: RepoRef,
+  anonymousRead: boolean,
+): boolean {
+  if (access?.principal.kind !== 'user') return false;
+  const rule = access.ability.relevantRuleFor(
+    'read',
+    subject('Repo', { type: repo.type, id: repo.id } as Record<string, unknown>),
+  );
+  const blanket = anonymousRead && rule?.origin === access.ability.rules[0];
+  return Boolean(rule && !rule.inverted && !blanket);
 }
