@@ -339,3 +339,67 @@ describe('hosted repos under a deny-by-default upstream policy', () => {
     expect((await fetch(`${w.url}/allowed/m/resolve/main/config.json`)).status).toBe(403);
   });
 });
+
+describe('hosted repos never depend on upstream', () => {
+  const push = async (w: AccessWorld, repo: string, content: Buffer) => {
+    const token = w.adminSession;
+    const [organization, name] = repo.split('/');
+    const created = await w.call('POST', '/api/repos/create', { token, body: { name, organization } });
+    expect(created.status).toBe(200);
+    const oid = sha256(content);
+    const batch = await fetch(`${w.url}/${repo}.git/info/lfs/objects/batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/vnd.git-lfs+json' },
+      body: JSON.stringify({ operation: 'upload', objects: [{ oid, size: content.length }] }),
+    });
+    const href = ((await batch.json()) as any).objects[0].actions.upload.href;
+    expect((await fetch(href, { method: 'PUT', body: content })).status).toBe(200);
+    const res = await fetch(`${w.url}/api/models/${repo}/commit/main`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+      body: [
+        { key: 'header', value: { summary: 'add' } },
+        { key: 'lfsFile', value: { path: 'w.bin', algo: 'sha256', oid, size: content.length } },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n'),
+    });
+    expect(res.status).toBe(200);
+    return oid;
+  };
+
+  it('works with upstream unreachable: push, download, tree, info, listing', async () => {
+    const w = await startAccessWorld({}, { localNamespaces: ['acme'], upstreams: ['http://127.0.0.1:9'] });
+    try {
+      const content = randomBytes(600_000);
+      await push(w, 'acme/offline', content);
+      const res = await fetch(`${w.url}/acme/offline/resolve/main/w.bin`);
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(content)).toBe(true);
+      expect((await w.call('GET', '/api/models/acme/offline/tree/main')).status).toBe(200);
+      expect((await w.call('GET', '/api/models/acme/offline')).body.siblings).toHaveLength(1);
+      const listed = await w.call('GET', '/api/models?search=offline');
+      expect(listed.body.map((r: any) => r.id)).toEqual(['acme/offline']);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('a hosted blob that lost a chunk fails the download; upstream is never asked for it', async () => {
+    const w = await startAccessWorld({}, { localNamespaces: ['acme'] });
+    try {
+      const content = randomBytes(600_000); // three 256 KiB chunks
+      const oid = await push(w, 'acme/lost', content);
+      await w.gateway.adapters.store.delete({ blob: `sha256-${oid}`, index: 1 });
+      const res = await fetch(`${w.url}/acme/lost/resolve/main/w.bin`);
+      const intact = await res.arrayBuffer().then(
+        (b) => res.status === 200 && Buffer.from(b).equals(content),
+        () => false,
+      );
+      expect(intact).toBe(false);
+      expect(w.sim.stats.requests.filter((r) => r.path.includes('acme'))).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+});

@@ -48,7 +48,7 @@ export class FileLocator {
   /** `askUpstream`: skip what the mirror knows and ask upstream (offline, fall back on it all the same). */
   async locate(route: ResolveRoute, authorization?: string, askUpstream = false): Promise<LocatedFile> {
     const hosted = this.hosted?.for(route.repo);
-    if (hosted) return locatedFile(await hosted.locate(route), 'known');
+    if (hosted) return { ...locatedFile(await hosted.locate(route), 'known'), hosted: true };
     const { repo, revision, path } = route;
     const commit = askUpstream ? undefined : await this.revisions.commitOf(repo, revision, false);
     if (commit) {
