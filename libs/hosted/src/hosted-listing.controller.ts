@@ -42,6 +42,7 @@ export class HostedListingController {
     let status = 200;
     let headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
     let upstream: unknown[] = [];
+    let upstreamBody: Buffer | undefined;
     try {
       const answer = await (
         await this.mirror()
@@ -55,10 +56,13 @@ export class HostedListingController {
       const parsed: unknown = status === 200 ? JSON.parse(answer.body.toString('utf8')) : undefined;
       if (!Array.isArray(parsed)) return this.send(res, status, headers, answer.body);
       upstream = parsed;
+      upstreamBody = answer.body;
     } catch (err) {
       if (!(err instanceof HubError && err.code === 'UpstreamUnavailable')) throw err;
     }
     const hosted = query.has('cursor') ? [] : await this.hosted(type, req, query);
+    // Nothing hosted to add: upstream's answer goes out exactly as it came.
+    if (!hosted.length && upstreamBody) return this.send(res, status, headers, upstreamBody);
     this.send(res, status, headers, Buffer.from(JSON.stringify([...hosted, ...upstream]), 'utf8'));
   }
 
