@@ -299,6 +299,12 @@ describe('hosted repos (raw HTTP, as huggingface_hub speaks)', () => {
       expect.arrayContaining(['acme/m3 (hosted)', 'acme/m1 (hosted)']),
     );
     expect(await ids('search=allowed/m')).toEqual(expect.arrayContaining(['allowed/m', 'allowed/m2']));
+    // Settings (the private flag) take the maintainer role too; made public, anyone reads it.
+    const settings = (token: string) =>
+      w.call('PUT', '/api/models/acme/m5/settings', { token, body: { private: false } });
+    expect((await settings(uploader)).status).toBe(403);
+    expect((await settings(w.adminSession)).status).toBe(200);
+    expect((await download('acme/m5', 'main', 'a/b.txt')).status).toBe(200);
     // Deleting takes the maintainer role.
     const del = { name: 'm5', organization: 'acme', type: 'model' };
     expect((await w.call('DELETE', '/api/repos/delete', { token: uploader, body: del })).status).toBe(403);

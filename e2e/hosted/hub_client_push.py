@@ -103,8 +103,21 @@ def main() -> None:
     by_commit = hf_hub_download(REPO, "config.json", revision=folder_commit.oid)
     with open(by_commit, "rb") as f:
         assert f.read() == small
+    # A dataset: its LFS routes live under /datasets/… (a 9 MB file goes multipart).
+    api.create_repo("acme/py-data", repo_type="dataset", private=True)
+    rows = os.urandom(9 * 1024 * 1024 + 7)
+    api.upload_file(path_or_fileobj=rows, path_in_repo="train.arrow", repo_id="acme/py-data", repo_type="dataset")
+    api.upload_file(path_or_fileobj=b"a,b\n", path_in_repo="test.csv", repo_id="acme/py-data", repo_type="dataset")
+    got = hf_hub_download("acme/py-data", "train.arrow", repo_type="dataset")
+    with open(got, "rb") as f:
+        assert sha256(f.read()) == sha256(rows)
+    info = api.dataset_info("acme/py-data", files_metadata=True)
+    assert info.private is True, info
+    assert sorted(s.rfilename for s in info.siblings) == ["test.csv", "train.arrow"], info.siblings
+
     print("ok: create_repo, upload_file (small + 12 MB LFS), upload_folder, create_commit with a delete,"
-          " branch, tag, refs, commits, hf_hub_download and snapshot_download by branch, tag and commit")
+          " branch, tag, refs, commits, hf_hub_download and snapshot_download by branch, tag and commit;"
+          " a private dataset with a multipart LFS file")
 
 
 if __name__ == "__main__":
