@@ -178,6 +178,13 @@ describe('hosted repos (raw HTTP, as huggingface_hub speaks)', () => {
     expect(missing.status).toBe(404);
     expect(missing.headers.get('x-error-code')).toBe('EntryNotFound');
 
+    // Pull requests are not hosted: refused, never silently committed to main.
+    const pr = await fetch(`${w.url}/api/models/acme/m3/commit/main?create_pr=1`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${uploader}`, 'content-type': 'application/x-ndjson' },
+      body: JSON.stringify({ key: 'header', value: { summary: 'pr' } }),
+    });
+    expect(pr.status).toBe(400);
     // A stale parentCommit is refused like the Hub (412), and nothing changes.
     const stale = await commit('acme/m3', [
       { key: 'header', value: { summary: 'late', parentCommit: info0.body.sha } },

@@ -44,6 +44,10 @@ export class HostedCommitsController {
   ): Promise<void> {
     const repo = repoOf(p);
     if (!this.repos.owns(repo)) return this.upstream.forward(req, res);
+    if (req.query.create_pr && req.query.create_pr !== '0' && req.query.create_pr !== 'false')
+      throw HubError.badRequest(
+        'Pull requests are not supported on repos hosted by this mirror: commit to a branch',
+      );
     const lines = createInterface({ input: req, crlfDelay: Infinity });
     const { commitOid, summary, files, bytes } = await this.writes.commit(
       repo,

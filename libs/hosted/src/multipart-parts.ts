@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -25,12 +25,34 @@ export function partLength(l: PartLayout, n: number): number {
  * order into the chunk store, which checks the sha256 of the whole, then they are removed.
  */
 export class MultipartParts {
-  constructor(private readonly dir: string) {
+  private sweptAt = 0;
+
+  constructor(
+    private readonly dir: string,
+    /** Parts of uploads nobody completed are removed after this long (their URLs have expired). */
+    private readonly maxAgeMs = 2 * 3600_000,
+  ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.removeAbandoned();
+  }
+
+  /** Removes the parts of abandoned uploads; runs at most every ten minutes. */
+  removeAbandoned(now = Date.now()): void {
+    if (now - this.sweptAt < 600_000) return;
+    this.sweptAt = now;
+    for (const name of readdirSync(this.dir)) {
+      const path = join(this.dir, name);
+      try {
+        if (now - statSync(path).mtimeMs > this.maxAgeMs) rmSync(path, { recursive: true, force: true });
+      } catch {
+        // removed meanwhile
+      }
+    }
   }
 
   async put(oid: string, layout: PartLayout, n: number, body: Readable): Promise<string> {
     if (!Number.isSafeInteger(n) || n < 1 || n > partCount(layout)) throw HubError.notFound();
+    this.removeAbandoned();
     const folder = this.folder(oid, layout);
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     const expected = partLength(layout, n);
