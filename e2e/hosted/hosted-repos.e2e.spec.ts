@@ -149,7 +149,7 @@ describe('hosted repos (raw HTTP, as huggingface_hub speaks)', () => {
       detail: { files: ['config.json', 'model.safetensors'], fileCount: 2, revision: 'main' },
     });
 
-    for (const rev of ['main', c.body.commitOid]) {
+    for (const rev of ['main', c.body.commitOid, c.body.commitOid.slice(0, 7)]) {
       const s = await download('acme/m3', rev, 'config.json');
       expect(s.status).toBe(200);
       expect(s.bytes.equals(small)).toBe(true);

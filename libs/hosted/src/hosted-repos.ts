@@ -50,7 +50,10 @@ export class HostedRepos {
       const commit = await this.store.getRef(repo, ref);
       if (commit) return commit;
     }
-    return undefined;
+    // A short commit hash, as the Hub accepts them.
+    return /^[0-9a-f]{7,39}$/i.test(revision)
+      ? this.store.commitByPrefix(repo, revision.toLowerCase())
+      : undefined;
   }
 
   async files(repo: RepoRef, commit: string): Promise<Map<string, ManifestEntry>> {

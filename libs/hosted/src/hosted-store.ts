@@ -152,6 +152,22 @@ export class HostedStore {
     }));
   }
 
+  /** The one commit whose id starts with `prefix` (a short hash), if exactly one does. */
+  async commitByPrefix(repo: RepoRef, prefix: string): Promise<string | undefined> {
+    const rows = await this.ds
+      .getRepository(HostedCommitEntity)
+      .createQueryBuilder('c')
+      .select('c.commit')
+      .where('c.repoType = :type AND c.repoId = :id AND c.commit LIKE :prefix', {
+        type: repo.type,
+        id: repo.id,
+        prefix: `${prefix}%`,
+      })
+      .limit(2)
+      .getMany();
+    return rows.length === 1 ? rows[0].commit : undefined;
+  }
+
   async getCommit(repo: RepoRef, id: string): Promise<HostedCommit | undefined> {
     const row = await this.ds
       .getRepository(HostedCommitEntity)
