@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import { Controller, Delete, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { optionalRequestAccess } from '@dingo/auth';
@@ -8,7 +7,7 @@ import { HostedLfs } from './hosted-lfs';
 import { HostedRepos } from './hosted-repos';
 import { callerName, repoOf, RepoParams } from './hosted-request';
 import { HostedWrites } from './hosted-writes';
-import { jsonBody } from './request-body';
+import { jsonBody, ndjsonLines } from './request-body';
 import { UpstreamPassThrough } from './upstream-pass-through';
 
 /**
@@ -48,7 +47,7 @@ export class HostedCommitsController {
       throw HubError.badRequest(
         'Pull requests are not supported on repos hosted by this mirror: commit to a branch',
       );
-    const lines = createInterface({ input: req, crlfDelay: Infinity });
+    const lines = ndjsonLines(req);
     const { commitOid, summary, files, bytes } = await this.writes.commit(
       repo,
       p.rev,

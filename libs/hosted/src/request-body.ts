@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { Request } from 'express';
 import { HubError } from '@dingo/hub-protocol';
 
@@ -25,4 +27,29 @@ export async function readBody(req: Request, limit = 64 * 1024 * 1024): Promise<
     parts.push(part);
   }
   return Buffer.concat(parts);
+}
+
+/**
+ * The lines of an NDJSON body, read only as they are consumed (a stream stays paused until then;
+ * readline would emit lines, and close, before a slow consumer starts iterating, and lose them).
+ * A consumer that stops early (a refused commit) leaves the request intact, drained, so the
+ * answer still reaches the client.
+ */
+export async function* ndjsonLines(req: Readable): AsyncIterable<string> {
+  let rest = '';
+  const utf8 = new StringDecoder('utf8'); // a character may straddle two chunks
+  try {
+    for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      rest += utf8.write(chunk);
+      let nl: number;
+      while ((nl = rest.indexOf('\n')) >= 0) {
+        yield rest.slice(0, nl).replace(/\r$/, '');
+        rest = rest.slice(nl + 1);
+      }
+    }
+    rest += utf8.end();
+    if (rest) yield rest;
+  } finally {
+    req.resume();
+  }
 }
