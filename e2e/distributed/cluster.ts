@@ -15,7 +15,11 @@ export const REDIS_URL = 'redis://127.0.0.1:6379/0';
  * The four services as separate processes on MariaDB, Redis and s3rver, in front of the upstream
  * simulator: metadata, one sync-worker and two gateways.
  */
-export async function startCluster(simOptions: Partial<Parameters<typeof HubSimulator.start>[0]> = {}) {
+export async function startCluster(
+  simOptions: Partial<Parameters<typeof HubSimulator.start>[0]> = {},
+  /** More settings for every service (e.g. DINGO_LOCAL_NAMESPACES). */
+  extraEnv: Record<string, string> = {},
+) {
   const simDir = tempDir('dsim');
   const sim = await HubSimulator.start({ dataDir: simDir.path, ...simOptions });
   const s3 = await startS3();
@@ -36,6 +40,7 @@ export async function startCluster(simOptions: Partial<Parameters<typeof HubSimu
     DINGO_CLUSTER_LOCK_TTL_MS: '3000',
     DINGO_ADMIN_PASSWORD: 'cluster-admin-password',
     DINGO_JWT_SECRET: 'a-shared-jwt-secret-for-both-gateways-0123456789',
+    ...extraEnv,
   });
   const services: ServiceProcess[] = [];
   const cluster = {

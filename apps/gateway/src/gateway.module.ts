@@ -3,6 +3,7 @@ import { AdminApiModule } from '@dingo/admin-api';
 import { AccessModule, AUTH_ENTITIES, AUTH_MIGRATIONS } from '@dingo/auth';
 import { Catalogue, CATALOGUE_ENTITIES, CATALOGUE_MIGRATIONS } from '@dingo/catalogue';
 import { DingoConfig } from '@dingo/config';
+import { HOSTED_ENTITIES, HOSTED_MIGRATIONS, HostedModule } from '@dingo/hosted';
 import { HubApiModule } from '@dingo/hub-api';
 import { XetMirrorModule } from '@dingo/xet-mirror';
 import {
@@ -23,8 +24,8 @@ async function buildMirror(
   const adapters = await createMirrorAdapters(config, {
     role: 'gateway',
     extras: {
-      entities: [...AUTH_ENTITIES, ...CATALOGUE_ENTITIES],
-      migrations: [...AUTH_MIGRATIONS, ...CATALOGUE_MIGRATIONS],
+      entities: [...AUTH_ENTITIES, ...CATALOGUE_ENTITIES, ...HOSTED_ENTITIES],
+      migrations: [...AUTH_MIGRATIONS, ...CATALOGUE_MIGRATIONS, ...HOSTED_MIGRATIONS],
     },
   });
   const mirror = new Mirror(config, adapters);
@@ -64,6 +65,11 @@ export class GatewayModule {
             offlineAccess: (repo, authorization) => built.mirror.offlineVerdict(repo, authorization),
             registerCachedSource: (holds) => built.mirror.addCachedElsewhere(holds),
           };
+        }),
+        // Hosted repos' write and LFS routes, also before the catch-all.
+        HostedModule.forRoot(config, async () => {
+          const built = await build();
+          return { mirror: built.mirror, meta: built.adapters.meta, dataSource: await dataSource() };
         }),
         HubApiModule.forMirror(mirror),
       ],

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AUTH_ENTITIES, AUTH_MIGRATIONS } from '@dingo/auth';
 import { CATALOGUE_ENTITIES, CATALOGUE_MIGRATIONS } from '@dingo/catalogue';
+import { HOSTED_ENTITIES, HOSTED_MIGRATIONS } from '@dingo/hosted';
 import { loadConfigOrExit, redisOptionsFromUrl, runMain } from '@dingo/config';
 import {
   metadataQueue,
@@ -24,8 +25,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const ds = await openMigratedDataSource(config, {
-    entities: [...AUTH_ENTITIES, ...CATALOGUE_ENTITIES],
-    migrations: [...AUTH_MIGRATIONS, ...CATALOGUE_MIGRATIONS],
+    entities: [...AUTH_ENTITIES, ...CATALOGUE_ENTITIES, ...HOSTED_ENTITIES],
+    migrations: [...AUTH_MIGRATIONS, ...CATALOGUE_MIGRATIONS, ...HOSTED_MIGRATIONS],
   });
   const transport = new RedisQueueServer({
     redis: redisOptionsFromUrl(config.redisUrl),

@@ -8,7 +8,13 @@ export interface RequestAccess {
   principal: Principal;
   ability: AppAbility;
   /** Set for actions the audit log records when the handler finishes (uploads, deletes, admin changes). */
-  audit?: { action: 'upload' | 'delete' | 'manage'; repo?: RepoRef; target?: Record<string, unknown> };
+  audit?: {
+    action: 'upload' | 'delete' | 'manage';
+    repo?: RepoRef;
+    target?: Record<string, unknown>;
+    /** What the handler adds to the entry's detail (a commit: its id, files and bytes). */
+    detail?: Record<string, unknown>;
+  };
 }
 
 type AccessRequest = Request & { access?: RequestAccess; dingo?: DingoRequestContext };

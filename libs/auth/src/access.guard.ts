@@ -139,7 +139,11 @@ export class AccessGuard implements CanActivate {
           : { action: c.action, subject: 'Repo', what: 'repos' },
     );
     const first = access.checks[0];
-    const upstreamRead = first?.action === 'read' && first.repo ? first.repo : undefined;
+    // A hosted repo's reads stay on the mirror: no upstream credentials, no upstream repo policy.
+    const upstreamRead =
+      first?.action === 'read' && first.repo && !this.settings.localNamespaces.includes(first.repo)
+        ? first.repo
+        : undefined;
     const audited = access.checks.find(
       (c) => c.action === 'upload' || c.action === 'delete' || c.action === 'manage',
     );

@@ -66,11 +66,13 @@ export class AuditInterceptor implements NestInterceptor {
       tokenId: principal.kind === 'user' ? principal.tokenId : undefined,
       repoType: audit!.repo?.type,
       repoId: audit!.repo?.id,
+      bytes: typeof audit!.detail?.bytes === 'number' ? audit!.detail.bytes : undefined,
       clientIp: req.ip,
       detail: {
         method: req.method,
         path: req.path.slice(0, 300),
         ...(target ? { target } : {}),
+        ...audit!.detail,
         ...(req.path.startsWith('/admin/') && req.body && typeof req.body === 'object'
           ? { body: sanitized(req.body) }
           : {}),

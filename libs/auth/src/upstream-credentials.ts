@@ -1,4 +1,5 @@
 import { DingoConfig } from '@dingo/config';
+import { LocalNamespaces } from '@dingo/contracts';
 import type { Credential } from './credential-verifier';
 
 /** The access settings of `config.auth` the request path needs. */
@@ -7,11 +8,18 @@ export class AccessSettings {
     readonly anonymousRead: boolean,
     readonly upstreamTokenMode: 'passthrough' | 'service',
     readonly upstreamServiceToken: string | undefined,
+    /** Repos hosted on the mirror: their reads never go upstream. */
+    readonly localNamespaces = new LocalNamespaces([]),
   ) {}
 
   static fromConfig(config: DingoConfig): AccessSettings {
     const { anonymousRead, upstreamTokenMode, upstreamServiceToken } = config.auth;
-    return new AccessSettings(anonymousRead, upstreamTokenMode, upstreamServiceToken);
+    return new AccessSettings(
+      anonymousRead,
+      upstreamTokenMode,
+      upstreamServiceToken,
+      new LocalNamespaces(config.localNamespaces),
+    );
   }
 }
 

@@ -183,6 +183,15 @@ export const configSchema = z
     maxBandwidthBytesPerSec: z.coerce.number().int().min(0).default(0),
     /** Lease on a chunk pull across the cluster; a crashed holder's pull is taken over after this. */
     clusterLockTtlMs: z.coerce.number().int().min(1000).default(30_000),
+    /**
+     * Namespaces whose repos are hosted on the mirror (pushed with the Hub's upload API), never
+     * fetched from upstream: names or `prefix-*` patterns. Empty: no hosted repos.
+     */
+    localNamespaces: z
+      .array(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\*?$/, 'localNamespaces: a name or a `prefix*` pattern'),
+      )
+      .default([]),
     /** Identity and access control (libs/auth). */
     auth: authSchema.default(authSchema.parse({})),
     /** Xet: HTTP-only or Xet-serving (libs/xet-mirror). */

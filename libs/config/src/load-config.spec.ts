@@ -40,6 +40,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DINGO_XET_TOKEN_SECRET: 'short' })).toThrow(/xet.tokenSecret/);
   });
 
+  it('reads the local namespaces of hosted repos (none by default)', () => {
+    expect(loadConfig({}).localNamespaces).toEqual([]);
+    expect(loadConfig({ DINGO_LOCAL_NAMESPACES: 'acme, research-*' }).localNamespaces).toEqual([
+      'acme',
+      'research-*',
+    ]);
+    expect(() => loadConfig({ DINGO_LOCAL_NAMESPACES: 'a/b' })).toThrow(/localNamespaces/);
+  });
+
   it('parses sizes in binary units', () => {
     expect(parseSize('512k', 'x')).toBe(512 * 1024);
     expect(parseSize('1GiB', 'x')).toBe(1024 ** 3);

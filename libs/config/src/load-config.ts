@@ -54,6 +54,7 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_POLICY_DEFAULT: (c, v) => (authOf(c).policyDefault = v),
   DINGO_ADMIN_USER: (c, v) => (authOf(c).adminUser = v),
   DINGO_ADMIN_PASSWORD: (c, v) => (authOf(c).adminPassword = v),
+  DINGO_LOCAL_NAMESPACES: (c, v) => (c.localNamespaces = list(v)),
   DINGO_XET_MODE: (c, v) => (xetOf(c).mode = v),
   DINGO_XET_TOKEN_SECRET: (c, v) => (xetOf(c).tokenSecret = v),
   DINGO_XET_TOKEN_TTL_SECONDS: (c, v) => (xetOf(c).tokenTtlSeconds = v),

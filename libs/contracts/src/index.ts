@@ -4,3 +4,4 @@ export * from './public-base';
 export * from './resolve-headers';
 export * from './public-route';
 export * from './request-scope';
+export * from './local-namespaces';

@@ -25,6 +25,9 @@ export async function startHubHttpApp(
     abortOnError: false,
     logger: loggerFor(config),
   });
+  // Hub write requests are JSON bigger than Express's 100 KB default (huggingface_hub's preupload
+  // asks about 256 files at once, each with a 512-byte sample: ~200 KB); 1 MiB still refuses floods.
+  app.useBodyParser('json', { limit: '1mb' });
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', config.trustProxy);

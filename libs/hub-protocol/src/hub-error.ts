@@ -74,6 +74,10 @@ export class HubError extends Error {
   static conflict(message: string): HubError {
     return new HubError(409, 'Conflict', message);
   }
+  /** A write based on a commit that is no longer the branch head (the Hub's `parentCommit` check). */
+  static preconditionFailed(message: string): HubError {
+    return new HubError(412, 'Conflict', message);
+  }
   static tooManyRequests(message: string): HubError {
     return new HubError(429, 'TooManyRequests', message);
   }

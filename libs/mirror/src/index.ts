@@ -14,3 +14,5 @@ export * from './wiring/embedded-adapters';
 export * from './wiring/distributed-adapters';
 export * from './wiring/mirror-workers';
 export * from './repo-observer';
+export * from './hosted/hosted-source';
+export * from './blobs/blob-ingest';

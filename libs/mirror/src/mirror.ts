@@ -4,7 +4,8 @@ import { RateLimiter } from '@dingo/concurrency';
 import { HubError, RepoRef, ResolveRoute } from '@dingo/hub-protocol';
 import { JobHandler, PRIORITY } from '@dingo/jobs';
 import { statfsSync } from 'node:fs';
-import { MemoryCachedChunkStore } from '@dingo/chunk-store';
+import { Readable } from 'node:stream';
+import { BlobKey, MemoryCachedChunkStore } from '@dingo/chunk-store';
 import {
   UpstreamAddressPolicy,
   UpstreamHttp,
@@ -16,6 +17,7 @@ import {
 import { CachedRepoAccess } from './access/cached-repo-access';
 import { ApiAnswer, ApiProxy, ApiRequest } from './api/api-proxy';
 import { LocalApiAnswers } from './api/local-api-answers';
+import { BlobIngest, ExpectedBlob } from './blobs/blob-ingest';
 import { BlobLedger } from './blobs/blob-ledger';
 import { BlobScrubber } from './blobs/blob-scrubber';
 import { BlobVerifier } from './blobs/blob-verifier';
@@ -23,6 +25,7 @@ import { CachedElsewhere, FileDownload, FileDownloads } from './download/file-do
 import { CommitManifests } from './files/commit-manifests';
 import { FileLocator } from './files/file-locator';
 import { RevisionCache } from './files/revision-cache';
+import { HostedSlot, HostedSource } from './hosted/hosted-source';
 import { MirrorAdapters } from './mirror-adapters';
 import { ChunkPuller } from './pull/chunk-puller';
 import { PullChunkJob, pullChunkHandler } from './pull/pull-chunk-job';
@@ -81,6 +84,8 @@ export class Mirror {
   private readonly reader: BlobReader;
   private readonly api: ApiProxy;
   private readonly sync: RepoSync;
+  private readonly hosted = new HostedSlot();
+  private readonly ingest: BlobIngest;
 
   constructor(
     readonly config: DingoConfig,
@@ -99,7 +104,7 @@ export class Mirror {
     );
     const revisions = new RevisionCache(meta, config.revisionTtlSeconds * 1000);
     const manifests = new CommitManifests(meta, this.router);
-    const locator = new FileLocator(meta, this.router, this.access, manifests, revisions);
+    const locator = new FileLocator(meta, this.router, this.access, manifests, revisions, this.hosted);
     const ledger = (this.ledger = new BlobLedger(meta, store, config.chunkSizeBytes));
     this.verifier = new BlobVerifier(ledger, store);
     this.usage = new BlobUsage(meta);
@@ -144,7 +149,9 @@ export class Mirror {
       new LocalApiAnswers(revisions, manifests, this.access, config.xet.mode),
       revisions,
       { ttlMs: config.revisionTtlSeconds * 1000, xetMode: config.xet.mode },
+      this.hosted,
     );
+    this.ingest = new BlobIngest(ledger, store, this.staging);
     this.sync = new RepoSync(locator, ledger, this.puller, this.api, adapters.pullFile);
     this.scrubber = new BlobScrubber(meta, ledger, store, {
       bytesPerSecond: config.scrubBytesPerSec,
@@ -237,6 +244,22 @@ export class Mirror {
   startHousekeeping(): void {
     this.scrubber.start();
     this.storage.start(this.config.storageCheckSeconds * 1000);
+  }
+
+  /** Repos hosted on the mirror (libs/hosted): files and API reads of the repos it owns come from it alone. */
+  useHostedSource(source: HostedSource): void {
+    this.hosted.use(source);
+  }
+
+  /** Streams a pushed blob into the chunk store; stored and verified only if size and hash match. */
+  storeBlob(expected: ExpectedBlob, body: Readable): Promise<BlobKey> {
+    return this.ingest.ingest(expected, body);
+  }
+
+  /** The size of a blob stored complete and verified; undefined otherwise (an LFS upload is still needed). */
+  async verifiedBlobSize(blobKey: BlobKey): Promise<number | undefined> {
+    if (!(await this.ledger.isVerified(blobKey))) return undefined;
+    return (await this.adapters.meta.getBlob(blobKey))?.size;
   }
 
   /** Blobs the storage policy must never evict, besides pinned repos' (hosted repos'). */

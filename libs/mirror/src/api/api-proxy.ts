@@ -6,6 +6,7 @@ import { readSmallBody, UpstreamRouter, UpstreamUnreachableError } from '@dingo/
 import { CachedRepoAccess } from '../access/cached-repo-access';
 import { CommitManifests } from '../files/commit-manifests';
 import { RevisionCache } from '../files/revision-cache';
+import { HostedSlot } from '../hosted/hosted-source';
 import { hubErrorFrom, isAccessDenial } from '../upstream-errors';
 import { canonicalApiUrl } from './api-query';
 import { LocalApiAnswers } from './local-api-answers';
@@ -69,6 +70,7 @@ export class ApiProxy {
     private readonly local: LocalApiAnswers,
     private readonly revisions: RevisionCache,
     private readonly options: { ttlMs: number; xetMode: 'http' | 'serve' },
+    private readonly hosted?: HostedSlot,
   ) {}
 
   /** Info answers from upstream are also told to `observer`. */
@@ -89,6 +91,8 @@ export class ApiProxy {
 
   private async answer(req: ApiRequest): Promise<ApiAnswer> {
     const repo = req.route?.repo;
+    const hosted = repo && this.hosted?.for(repo);
+    if (hosted) return hosted.answerApi(req);
     const known =
       req.route && (await this.local.answer(req.route, req.body, req.contentType, req.authorization));
     if (known) return known;

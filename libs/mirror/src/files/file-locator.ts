@@ -19,6 +19,7 @@ import {
 import { CachedRepoAccess } from '../access/cached-repo-access';
 import { hubErrorFrom, isAccessDenial } from '../upstream-errors';
 import { CommitManifests } from './commit-manifests';
+import { HostedSlot } from '../hosted/hosted-source';
 import { RevisionCache } from './revision-cache';
 import { fileFromManifest, LocatedFile, locatedFile } from './located-file';
 
@@ -41,10 +42,13 @@ export class FileLocator {
     private readonly access: CachedRepoAccess,
     private readonly manifests: CommitManifests,
     private readonly revisions: RevisionCache,
+    private readonly hosted?: HostedSlot,
   ) {}
 
   /** `askUpstream`: skip what the mirror knows and ask upstream (offline, fall back on it all the same). */
   async locate(route: ResolveRoute, authorization?: string, askUpstream = false): Promise<LocatedFile> {
+    const hosted = this.hosted?.for(route.repo);
+    if (hosted) return { ...locatedFile(await hosted.locate(route), 'known'), hosted: true };
     const { repo, revision, path } = route;
     const commit = askUpstream ? undefined : await this.revisions.commitOf(repo, revision, false);
     if (commit) {

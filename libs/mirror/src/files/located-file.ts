@@ -16,6 +16,8 @@ export interface LocatedFile {
   blobKey: BlobKey;
   /** How it was located: upstream answered just now, the mirror knew it, or upstream was unreachable. */
   via: 'upstream' | 'known' | 'offline';
+  /** A hosted repo's file: its bytes exist only on the mirror, never to be asked of upstream. */
+  hosted?: boolean;
 }
 
 /** How to fetch a file's bytes from upstream; carries the caller's credentials for gated repos. */

@@ -35,6 +35,11 @@ export class UpstreamFileReader {
 
   async open(source: FileSource, start: number, end: number, signal?: AbortSignal): Promise<Readable> {
     const { file } = source;
+    if (file.hosted)
+      throw new UpstreamFileError(
+        `${file.repo.id}/${file.path} is hosted on this mirror: its lost chunks cannot come from upstream`,
+        false,
+      );
     const range = `bytes=${start}-${end}`;
     const cached = this.cdn.get(file.blobKey);
     if (cached && cached.expiresAt > Date.now()) {
