@@ -29,6 +29,8 @@ const scopeConstraints = [
   { sourceTag: 'scope:access', onlyDependOnLibsWithTags: ['scope:shared', 'scope:mirror', 'scope:access'] },
   { sourceTag: 'scope:sync-worker', onlyDependOnLibsWithTags: ['scope:shared', 'scope:mirror'] },
   { sourceTag: 'scope:edge', onlyDependOnLibsWithTags: ['scope:shared', 'scope:mirror'] },
+  // The CLI is an HTTP client of a mirror: none of the mirror's code.
+  { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:cli'] },
 ];
 /** Specs and contract suites may also use the test libs (simulator, harness, throwaway infra). */
 const withTestLibs = (constraints) =>
