@@ -106,9 +106,10 @@ export const metadataApiScenario: Scenario = {
     const profiles: NonNullable<ScenarioOutcome['profiles']> = [];
     try {
       await ctx.withMirror('embedded', 'fast', dataDir, async (m) => {
-        // Warm: the revision, the file's metadata and the API answer are cached after this.
+        // Warm: the revision, the file's metadata, its bytes and the API answer are cached after
+        // this (a HEAD of a file whose bytes are not cached asks upstream: it promises a download).
         for (const e of endpoints) {
-          await once(m.url + e.path, e.method);
+          await once(m.url + e.path, 'GET');
           const again = await once(m.url + e.path, e.method);
           if (again.status !== 200) throw new Error(`${e.method} ${e.path}: HTTP ${again.status}`);
         }
