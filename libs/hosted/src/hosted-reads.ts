@@ -1,4 +1,11 @@
-import { EXPOSED_HEADERS, HubError, RepoRef, repoUrlPrefix, ResolveRoute } from '@dingo/hub-protocol';
+import {
+  EXPOSED_HEADERS,
+  HubError,
+  RepoRef,
+  repoUrlPrefix,
+  ResolveRoute,
+  requestedPaths,
+} from '@dingo/hub-protocol';
 import { FileRecord, ManifestEntry } from '@dingo/metadata-store';
 import type { ApiAnswer, ApiRequest, HostedSource } from '@dingo/mirror';
 import { treeIds } from './git-objects';
@@ -162,20 +169,4 @@ function json(body: unknown, commit?: string): ApiAnswer {
     },
     body: Buffer.from(JSON.stringify(body), 'utf8'),
   };
-}
-
-/** `paths` of a paths-info request: form-encoded (huggingface_hub) or JSON (@huggingface/hub). */
-function requestedPaths(body: Buffer | undefined, contentType: string | undefined): string[] {
-  if (!body?.length) return [];
-  const text = body.toString('utf8');
-  if (contentType?.includes('json')) {
-    try {
-      const parsed = JSON.parse(text) as { paths?: unknown };
-      const paths = Array.isArray(parsed.paths) ? parsed.paths : [parsed.paths];
-      return paths.filter((p): p is string => typeof p === 'string');
-    } catch {
-      return [];
-    }
-  }
-  return new URLSearchParams(text).getAll('paths');
 }

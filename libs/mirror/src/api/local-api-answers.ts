@@ -1,4 +1,4 @@
-import { ApiRoute, EXPOSED_HEADERS, HubError } from '@dingo/hub-protocol';
+import { ApiRoute, EXPOSED_HEADERS, HubError, requestedPaths } from '@dingo/hub-protocol';
 import { ManifestEntry } from '@dingo/metadata-store';
 import { CachedRepoAccess } from '../access/cached-repo-access';
 import { CommitManifests, Manifest } from '../files/commit-manifests';
@@ -94,20 +94,4 @@ function pathInfoEntry(entry: ManifestEntry): Record<string, unknown> {
       lfs: { oid: entry.lfs.sha256, size: entry.lfs.size, pointerSize: entry.lfs.pointerSize },
     }),
   };
-}
-
-/** `paths` of a paths-info request: form-encoded (huggingface_hub) or JSON (@huggingface/hub). */
-function requestedPaths(body: Buffer | undefined, contentType: string | undefined): string[] {
-  if (!body?.length) return [];
-  const text = body.toString('utf8');
-  if (contentType?.includes('json')) {
-    try {
-      const parsed = JSON.parse(text) as { paths?: unknown };
-      const paths = Array.isArray(parsed.paths) ? parsed.paths : [parsed.paths];
-      return paths.filter((p): p is string => typeof p === 'string');
-    } catch {
-      return [];
-    }
-  }
-  return new URLSearchParams(text).getAll('paths');
 }
