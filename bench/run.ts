@@ -14,6 +14,7 @@ import { SimulatorProcess } from './lib/simulator';
 import { cacheHitScenario } from './scenarios/cache-hit';
 import { coalescingScenario } from './scenarios/coalescing';
 import { coldDownloadScenario } from './scenarios/cold-download';
+import { coldTierScenario } from './scenarios/cold-tier';
 import { memoryScenario } from './scenarios/memory';
 import { metadataApiScenario } from './scenarios/metadata-api';
 import { modesScenario } from './scenarios/modes';
@@ -31,6 +32,7 @@ const SCENARIOS: Scenario[] = [
   memoryScenario,
   modesScenario,
   xetScenario,
+  coldTierScenario,
 ];
 
 const started = Date.now();
@@ -204,6 +206,8 @@ async function main(): Promise<void> {
       reps: settings.reps,
       cacheHit: settings.cacheHit,
       cold: settings.cold,
+      coldTier: settings.coldTier,
+      cliPull: settings.cliPull,
       ttfb: settings.ttfb,
       coalesce: settings.coalesce,
       upstream: settings.upstream,

@@ -17,6 +17,10 @@ export interface BenchSettings {
   outFile: string;
   cacheHit: { size: number; clients: number[] };
   cold: { size: number };
+  /** Issue 12: the file read back from the cold tier. */
+  coldTier: { size: number };
+  /** Issue 10: the file `dingo pull`, aria2c and `hf download` fetch cold. */
+  cliPull: { size: number };
   ttfb: { probes: number; size: number };
   coalesce: { size: number; clients: number };
   /** Upstream shaping for the cold scenarios (2-4). */
@@ -58,6 +62,8 @@ export function loadBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
       clients: (env.DINGO_BENCH_HIT_CLIENTS || '1,8').split(',').map((s) => Number(s.trim())),
     },
     cold: { size: size('DINGO_BENCH_COLD_SIZE', '512MiB', '128MiB') },
+    coldTier: { size: size('DINGO_BENCH_COLD_TIER_SIZE', '512MiB', '128MiB') },
+    cliPull: { size: size('DINGO_BENCH_CLI_PULL_SIZE', '1GiB', '256MiB') },
     ttfb: {
       probes: int('DINGO_BENCH_TTFB_PROBES', 5, 3),
       size: size('DINGO_BENCH_TTFB_SIZE', '32MiB', '32MiB'),

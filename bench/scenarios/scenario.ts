@@ -93,13 +93,22 @@ export class BenchContext {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  /** Starts a mirror in `mode` in front of simulator `upstream`, cold unless `dataDir` holds a cache. */
-  startMirror(mode: DeploymentMode, upstream: SimInstanceName, dataDir: string): Promise<MirrorDeployment> {
+  /**
+   * Starts a mirror in `mode` in front of simulator `upstream`, cold unless `dataDir` holds a cache;
+   * `env` adds DINGO_* settings for this mirror only.
+   */
+  startMirror(
+    mode: DeploymentMode,
+    upstream: SimInstanceName,
+    dataDir: string,
+    env?: Record<string, string>,
+  ): Promise<MirrorDeployment> {
     return LAUNCHERS[mode]({
       repoRoot: this.settings.repoRoot,
       upstream: this.sim.urls[upstream].hub,
       trustedOrigins: [this.sim.urls[upstream].cdn],
       dataDir,
+      env,
     });
   }
 

@@ -80,6 +80,35 @@ describe('TieredChunkStore', () => {
     ).toBe(true);
   });
 
+  it('opens plain chunks as local files on either tier, and compressed ones only through read()', async () => {
+    await put(1, random);
+    await put(2, compressible);
+    const bytesOf = async (index: number, length: number) => {
+      const file = await t.store.openFile({ blob, index });
+      if (!file) return undefined;
+      const into = Buffer.alloc(length);
+      try {
+        expect(await file.read(into, length, 0)).toBe(length);
+      } finally {
+        await file.close();
+      }
+      return into;
+    };
+    expect((await bytesOf(1, random.length))?.equals(random)).toBe(true);
+    expect(coldReads).toBe(0);
+    await t.store.demote({ blob, index: 1 });
+    await t.store.demote({ blob, index: 2 });
+    expect((await bytesOf(1, random.length))?.equals(random)).toBe(true);
+    expect(coldReads).toBe(1);
+    expect(await bytesOf(2, compressible.length)).toBeUndefined();
+    // A store that has not seen the chunk yet (after a restart) finds it on the cold tier too.
+    const fresh = new TieredChunkStore(t.hot, t.cold, { minCompressionSaving: 0.1, scratchDir: t.dir });
+    const reopened = await fresh.openFile({ blob, index: 1 });
+    expect(reopened).toBeDefined();
+    await reopened?.close();
+    expect(await fresh.openFile({ blob, index: 2 })).toBeUndefined();
+  });
+
   it('promotes back to the hot tier with the same bytes, and deletes every copy', async () => {
     await put(2, compressible);
     await t.store.demote({ blob, index: 2 });

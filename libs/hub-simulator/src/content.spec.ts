@@ -1,6 +1,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { ContentStore } from './content-store';
 import { gitBlobSha1, gitCommitSha1, gitTreeSha1 } from './git-objects';
 import { buildRepo } from './sim-repo';
@@ -51,6 +52,23 @@ describe('ContentStore and repo building', () => {
     const again = await new ContentStore(dataDir).generated('seed', a.size);
     expect(again).toEqual(a);
     expect((await stat(a.diskPath)).mtimeMs).toBe(mtime);
+  });
+
+  it('generates weight-like (bf16) content that compresses about as much as real checkpoints', async () => {
+    const store = new ContentStore(dataDir);
+    await store.init();
+    const size = 2 * 1024 * 1024;
+    const random = await readFile((await store.generated('w', size)).diskPath);
+    const bf16 = await store.generated('w', size, 'bf16');
+    const bytes = await readFile(bf16.diskPath);
+    expect(sha256(bytes)).toBe(bf16.sha256);
+    expect(bf16.sha256).not.toBe(sha256(random));
+    expect((await store.generated('w', size, 'bf16')).sha256).toBe(bf16.sha256);
+    // zlib stands in for zstd here: random bytes do not shrink, weight-like ones lose 10-25 % (zstd: 14 %).
+    expect(deflateSync(random).length / size).toBeGreaterThan(0.99);
+    const ratio = deflateSync(bytes).length / size;
+    expect(ratio).toBeGreaterThan(0.75);
+    expect(ratio).toBeLessThan(0.9);
   });
 
   it('shares identical contents across repos and versions re-specified files', async () => {

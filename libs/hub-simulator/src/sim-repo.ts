@@ -130,7 +130,7 @@ async function materialize(
       ? await store.explicit(
           typeof spec.content === 'string' ? Buffer.from(spec.content, 'utf8') : spec.content,
         )
-      : await store.generated(`${repoId}\0${spec.path}\0${version}`, spec.size ?? 0);
+      : await store.generated(`${repoId}\0${spec.path}\0${version}`, spec.size ?? 0, spec.texture);
   const lfs = spec.lfs ?? (stored.size >= LFS_SIZE_THRESHOLD || LFS_EXTENSIONS.test(spec.path));
   const base = { path: spec.path, size: stored.size, sha256: stored.sha256, diskPath: stored.diskPath };
   if (!lfs) return { ...base, blobId: stored.gitSha1, lfs: false, xet: false };
