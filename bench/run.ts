@@ -13,6 +13,7 @@ import { BenchSettings, GiB, loadBenchSettings, MiB } from './lib/settings';
 import { SimulatorProcess } from './lib/simulator';
 import { cacheHitScenario } from './scenarios/cache-hit';
 import { coalescingScenario } from './scenarios/coalescing';
+import { cliPullScenario } from './scenarios/cli-pull';
 import { coldDownloadScenario } from './scenarios/cold-download';
 import { coldTierScenario } from './scenarios/cold-tier';
 import { memoryScenario } from './scenarios/memory';
@@ -33,6 +34,7 @@ const SCENARIOS: Scenario[] = [
   modesScenario,
   xetScenario,
   coldTierScenario,
+  cliPullScenario,
 ];
 
 const started = Date.now();
@@ -173,6 +175,9 @@ async function main(): Promise<void> {
     shaped: {
       bandwidthPerConnection: settings.upstream.bandwidthPerConnection,
       latencyMs: settings.upstream.latencyMs,
+      // A CDN on a host of its own, as on the real Hub: huggingface_hub follows a redirect to the
+      // same host name (ports ignored) and would miss the metadata the hub's 302 carries.
+      cdnHost: '127.0.0.2',
     },
   });
   const cleanup = async () => {

@@ -1,61 +1,19 @@
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { DebianTool, ensureDebianTool } from './debian-tools';
 import { existsSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { captureOutput, endWithBench, freePort, LOOPBACK, stopChild, waitForHttp } from './processes';
 
-const CANDIDATES = [
-  '/usr/sbin/nginx',
-  '/usr/bin/nginx',
-  '/usr/local/sbin/nginx',
-  '/usr/local/nginx/sbin/nginx',
-];
+const NGINX: DebianTool = {
+  name: 'nginx',
+  envVar: 'DINGO_BENCH_NGINX',
+  candidates: ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'],
+  packages: ['nginx-light', 'nginx'],
+};
 
-function findNginx(): string | undefined {
-  const fromEnv = process.env.DINGO_BENCH_NGINX;
-  if (fromEnv) return fromEnv;
-  return CANDIDATES.find((p) => existsSync(p));
-}
-
-/**
- * The nginx binary, installed from Debian's packages when missing (CI machines start fresh). The
- * package's own service must not start (it would listen on 0.0.0.0:80): a policy-rc.d that
- * refuses service starts is put in place for the install when the machine has none.
- */
+/** The nginx binary, installed from Debian's packages when missing. */
 export function ensureNginx(log: (line: string) => void): string {
-  const found = findNginx();
-  if (found) return found;
-  if (process.getuid?.() !== 0) {
-    throw new Error(
-      'nginx is not installed and this is not root: run `sudo apt-get install -y nginx-light` (or set DINGO_BENCH_NGINX)',
-    );
-  }
-  const policy = '/usr/sbin/policy-rc.d';
-  const ownPolicy = !existsSync(policy);
-  if (ownPolicy)
-    writeFileSync(policy, '#!/bin/sh\n# dingo bench: no service starts during package install\nexit 101\n', {
-      mode: 0o755,
-    });
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const apt = (...args: string[]) =>
-    execFileSync('apt-get', args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  try {
-    log('nginx not found: installing it with apt-get (nginx-light, else nginx)');
-    try {
-      apt('install', '-y', '-q', '--no-install-recommends', 'nginx-light');
-    } catch {
-      apt('update', '-q');
-      try {
-        apt('install', '-y', '-q', '--no-install-recommends', 'nginx-light');
-      } catch {
-        apt('install', '-y', '-q', '--no-install-recommends', 'nginx');
-      }
-    }
-  } finally {
-    if (ownPolicy) unlinkSync(policy);
-  }
-  const installed = findNginx();
-  if (!installed) throw new Error('apt-get finished but no nginx binary was found');
-  return installed;
+  return ensureDebianTool(NGINX, log);
 }
 
 export function nginxVersion(bin: string): string {
