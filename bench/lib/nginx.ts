@@ -1,6 +1,6 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { DebianTool, ensureDebianTool } from './debian-tools';
-import { existsSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { captureOutput, endWithBench, freePort, LOOPBACK, stopChild, waitForHttp } from './processes';
 
