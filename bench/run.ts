@@ -21,6 +21,7 @@ import { metadataApiScenario } from './scenarios/metadata-api';
 import { modesScenario } from './scenarios/modes';
 import { BenchContext, BenchFiles, Scenario, ScenarioResult, ScenarioSkipped } from './scenarios/scenario';
 import { ttfbScenario } from './scenarios/ttfb';
+import { uploadScenario } from './scenarios/upload';
 import { xetScenario } from './scenarios/xet';
 
 /** In run order; memory and modes report on what cache-hit and coalescing measured. */
@@ -35,6 +36,7 @@ const SCENARIOS: Scenario[] = [
   xetScenario,
   coldTierScenario,
   cliPullScenario,
+  uploadScenario,
 ];
 
 const started = Date.now();
@@ -213,6 +215,7 @@ async function main(): Promise<void> {
       cold: settings.cold,
       coldTier: settings.coldTier,
       cliPull: settings.cliPull,
+      upload: settings.upload,
       ttfb: settings.ttfb,
       coalesce: settings.coalesce,
       upstream: settings.upstream,

@@ -21,6 +21,8 @@ export interface BenchSettings {
   coldTier: { size: number };
   /** Issue 10: the file `dingo pull`, aria2c and `hf download` fetch cold. */
   cliPull: { size: number };
+  /** Issue 9: the object uploaded to a hosted repo. */
+  upload: { size: number };
   ttfb: { probes: number; size: number };
   coalesce: { size: number; clients: number };
   /** Upstream shaping for the cold scenarios (2-4). */
@@ -64,6 +66,7 @@ export function loadBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
     cold: { size: size('DINGO_BENCH_COLD_SIZE', '512MiB', '128MiB') },
     coldTier: { size: size('DINGO_BENCH_COLD_TIER_SIZE', '512MiB', '128MiB') },
     cliPull: { size: size('DINGO_BENCH_CLI_PULL_SIZE', '1GiB', '256MiB') },
+    upload: { size: size('DINGO_BENCH_UPLOAD_SIZE', '1GiB', '256MiB') },
     ttfb: {
       probes: int('DINGO_BENCH_TTFB_PROBES', 5, 3),
       size: size('DINGO_BENCH_TTFB_SIZE', '32MiB', '32MiB'),
