@@ -17,10 +17,12 @@ describe('hosted repos with @huggingface/hub', () => {
   }, 60_000);
   afterAll(() => w?.close());
 
-  it('createRepo (with files), uploadFiles with an LFS file, deleteFile, listCommits, then downloads', async () => {
+  it('createRepo (with files), uploadFiles with a > 100 MiB LFS file, deleteFile, listCommits, then downloads', async () => {
     const hubUrl = w.url;
     // The client insists on `hf_…` tokens; mirror tokens are `dgo_…`: it gets the header through `fetch`.
+    const requested: string[] = [];
     const fetch: typeof globalThis.fetch = (input, init) => {
+      requested.push(`${init?.method ?? 'GET'} ${input instanceof Request ? input.url : String(input)}`);
       const headers = new Headers(init?.headers);
       headers.set('authorization', `Bearer ${accessToken}`);
       return globalThis.fetch(input, { ...init, headers });
@@ -38,7 +40,8 @@ describe('hosted repos with @huggingface/hub', () => {
     expect(created.repoUrl).toBe(`${hubUrl}/acme/js-model`);
     await expect(createRepo({ repo, fetch, ...noToken, hubUrl })).rejects.toThrow(/already/);
 
-    const big = randomBytes(12 * 1024 * 1024 + 5);
+    // Over 100 MiB: the size at which the Hub has clients upload LFS objects in parts.
+    const big = randomBytes(101 * 1024 * 1024 + 5);
     await uploadFiles({
       repo,
       fetch,
@@ -50,6 +53,15 @@ describe('hosted repos with @huggingface/hub', () => {
         { path: 'scratch.txt', content: new Blob(['temporary']) },
       ],
     });
+    // The big object went up in parts (the batch answer's chunk_size), each once, then was completed.
+    const parts = requested
+      .map((r) => /^PUT .*\/info\/lfs\/objects\/[0-9a-f]{64}\/\d+\/part\/(\d+)/.exec(r)?.[1])
+      .filter((n) => n !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts).toEqual(parts.map((_, i) => i + 1));
+    expect(requested.some((r) => /^POST .*\/complete/.test(r))).toBe(true);
     await deleteFile({ repo, fetch, ...noToken, hubUrl, path: 'scratch.txt' });
 
     const files: string[] = [];
