@@ -84,6 +84,16 @@ describe('web console', () => {
     expect((await fetch(`${w.url}/console/../admin/v1/users`)).status).not.toBe(200);
     // The API behind it still wants credentials.
     expect((await fetch(`${w.url}/admin/v1/users`)).status).toBe(401);
+    // What the console added to the admin API is documented with it.
+    const doc = await w.call('GET', '/admin/v1/docs/openapi.json');
+    expect(
+      doc.body.paths['/admin/v1/dashboard'].get.responses['200'].content['application/json'].schema,
+    ).toEqual(expect.objectContaining({ type: 'object' }));
+    expect(doc.body.paths['/admin/v1/policies/check'].get.parameters.map((p: any) => p.name).sort()).toEqual([
+      'repo',
+      'type',
+    ]);
+    expect(doc.body.paths['/admin/v1/sync/jobs'].get.summary).toMatch(/waiting and running/);
   });
 
   it('an admin signs in and creates a team, a user, a membership, a grant and a token', async () => {
@@ -173,7 +183,8 @@ describe('web console', () => {
 
     await admin.getByRole('button', { name: 'Refresh' }).click();
     await admin.waitForFunction(
-      (n) => Number(document.querySelector('[data-testid="file-requests"]')?.textContent) >= n,
+      (n) =>
+        Number((globalThis as any).document.querySelector('[data-testid="file-requests"]')?.textContent) >= n,
       before + 2,
     );
     const api = await w.admin('GET', '/admin/v1/dashboard');
@@ -246,7 +257,9 @@ describe('web console', () => {
     await page.getByRole('button', { name: 'Menu' }).focus();
     await page.keyboard.press('Enter');
     expect(await nav(page).isVisible()).toBe(true);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(
+      await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number),
+    ).toBeLessThanOrEqual(390);
     await shot(page, '13-reader-phone');
     await ctx.close();
   });
@@ -346,7 +359,9 @@ describe('web console', () => {
     await phone.getByRole('button', { name: 'Sign in with token' }).click();
     await phone.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
     await phone.getByTestId('file-requests').waitFor();
-    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(
+      await phone.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number),
+    ).toBeLessThanOrEqual(390);
     await shot(phone, '17-dashboard-phone');
 
     expect(foreign).toEqual([]);
