@@ -11,7 +11,9 @@ import { ADMIN_PASSWORD, AccessWorld, startAccessWorld } from '../access/fixture
  * their own pages; pin, unpin, evict and prefetch change what the admin API reports.
  */
 const ROOT = resolve(__dirname, '../..');
-const SHOTS = join(__dirname, 'screenshots');
+// Screenshots of each page go to tmp/ (untracked); DINGO_CONSOLE_SCREENSHOTS=e2e/console/screenshots
+// refreshes the committed set.
+const SHOTS = resolve(ROOT, process.env.DINGO_CONSOLE_SCREENSHOTS ?? 'tmp/console-screenshots');
 const CHROMIUM = process.env.DINGO_CHROMIUM ?? '/usr/bin/chromium';
 jest.setTimeout(120_000);
 
