@@ -84,10 +84,9 @@ function buildConsole() {
     ...['index.html', 'vite.config.mjs'].map((f) => fs.statSync(path.join(CONSOLE, f)).mtimeMs),
   );
   if (built >= sourcesAt) return 0;
-  let vite;
-  try {
-    vite = require.resolve('vite/bin/vite.js', { paths: [root] });
-  } catch {
+  // (vite's package exports do not include its bin script, so it is found by path.)
+  const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+  if (!fs.existsSync(vite)) {
     if (!built)
       console.warn('dingo build: vite is not installed, so the web console (/console) is not built');
     return 0;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, AccessWorld, startAccessWorld } from '../access/fixtures';
+import { ADMIN_PASSWORD, AccessWorld, rawRequest, startAccessWorld } from '../access/fixtures';
 
 /**
  * The web console in a real Chromium (Debian's, driven by playwright-core) against a real embedded
@@ -48,7 +48,7 @@ describe('web console', () => {
     // What `npm start` runs: bundles the console into dist/console when its sources changed.
     execFileSync(process.execPath, [join(ROOT, 'scripts/build.js')], { cwd: ROOT, stdio: 'inherit' });
     mkdirSync(SHOTS, { recursive: true });
-    w = await startAccessWorld({ anonymousRead: false });
+    w = await startAccessWorld({ anonymousRead: false }, { localNamespaces: ['acme'] });
     const root = await w.user('console-root');
     await w.admin('POST', '/admin/v1/grants', { userId: root.id, role: 'admin', pattern: '*' });
     adminToken = root.token;
@@ -57,6 +57,30 @@ describe('web console', () => {
       expect((await w.call('GET', `/${repo}/resolve/main/config.json`, { token: adminToken })).status).toBe(
         200,
       );
+    // A private repo hosted on the mirror, with one file.
+    const made = await w.call('POST', '/api/repos/create', {
+      token: adminToken,
+      body: { name: 'internal', organization: 'acme', private: true },
+    });
+    expect(made.status).toBe(200);
+    const commit = await fetch(`${w.url}/api/models/acme/internal/commit/main`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/x-ndjson' },
+      body: [
+        { key: 'header', value: { summary: 'first' } },
+        {
+          key: 'file',
+          value: {
+            path: 'README.md',
+            content: Buffer.from('# internal\n').toString('base64'),
+            encoding: 'base64',
+          },
+        },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n'),
+    });
+    expect(commit.status).toBe(200);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     adminCtx = await newContext();
     admin = await adminCtx.newPage();
@@ -83,7 +107,21 @@ describe('web console', () => {
     expect(deep.status).toBe(200);
     expect(await deep.text()).toBe(html);
     expect((await fetch(`${w.url}/console/assets/missing.js`)).status).toBe(404);
-    expect((await fetch(`${w.url}/console/../admin/v1/users`)).status).not.toBe(200);
+    // Paths that climb out of the bundle find nothing (raw requests: fetch would normalise them).
+    for (const path of [
+      '/console/../package.json',
+      '/console/%2e%2e/%2e%2e/package.json',
+      '/console/..%2f..%2fpackage.json',
+      '/console/assets/..%2f..%2f..%2fpackage.json',
+    ]) {
+      const res = await rawRequest(w.url, path);
+      expect([path, res.status, String(res.headers['content-type'])]).not.toEqual([
+        path,
+        200,
+        'application/json',
+      ]);
+      expect(res.status === 404 || String(res.headers['content-type']).startsWith('text/html')).toBe(true);
+    }
     // The API behind it still wants credentials.
     expect((await fetch(`${w.url}/admin/v1/users`)).status).toBe(401);
     // What the console added to the admin API is documented with it.
@@ -222,11 +260,20 @@ describe('web console', () => {
     const links = await nav(page).getByRole('link').allTextContents();
     expect(links).toEqual(['Repos', 'Tokens', 'Profile']);
     await page.getByRole('cell', { name: 'allowed/m', exact: true }).waitFor();
+    await page.getByText('No hosted repos match.').waitFor();
     expect(await page.getByRole('cell', { name: 'other/m', exact: true }).count()).toBe(0);
+    expect(await page.getByRole('cell', { name: 'acme/internal', exact: true }).count()).toBe(0);
     // No maintenance controls on a repo they may only read.
     await page.getByRole('link', { name: 'allowed/m', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'model/allowed/m' }).waitFor();
-    await page.getByRole('cell', { name: 'model.safetensors' }).waitFor();
+    await page
+      .getByRole('table', { name: 'Files held by the mirror' })
+      .getByRole('cell', { name: 'model.safetensors' })
+      .waitFor();
+    await page
+      .getByRole('table', { name: 'Files at main' })
+      .getByRole('cell', { name: 'config.json' })
+      .waitFor();
     expect(await page.getByRole('button', { name: 'Evict' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Pin' }).count()).toBe(0);
     await shot(page, '10-reader-repo');
@@ -272,17 +319,19 @@ describe('web console', () => {
     await admin.getByRole('button', { name: 'Search', exact: true }).click();
     await admin.getByRole('link', { name: 'allowed/m', exact: true }).click();
     await admin.getByRole('heading', { level: 1, name: 'model/allowed/m' }).waitFor();
-    await admin.getByRole('cell', { name: 'model.safetensors' }).waitFor();
+    const cached = admin.getByRole('table', { name: 'Files held by the mirror' });
+    await cached.getByRole('cell', { name: 'model.safetensors' }).waitFor();
     const pinned = admin.getByTestId('pinned');
     await admin.getByRole('button', { name: 'Pin', exact: true }).click();
     await admin.getByText('Pinned: never evicted.').waitFor();
-    expect(await pinned.textContent()).toBe('yes');
+    await pinned.filter({ hasText: 'yes' }).waitFor();
     expect(await w.admin('GET', '/admin/v1/cache/pins')).toEqual([
       expect.objectContaining({ repoType: 'model', repoId: 'allowed/m' }),
     ]);
     await shot(admin, '07-repo-pinned');
     await admin.getByRole('button', { name: 'Unpin' }).click();
     await admin.getByText('Unpinned.').waitFor();
+    await pinned.filter({ hasText: 'no' }).waitFor();
     expect(await w.admin('GET', '/admin/v1/cache/pins')).toEqual([]);
 
     admin.once('dialog', (d) => void d.accept());
@@ -296,7 +345,7 @@ describe('web console', () => {
     // Prefetch the whole revision back; the page follows the job until the files are in.
     await admin.getByRole('button', { name: 'Prefetch' }).click();
     await admin.getByText('Prefetch queued.').waitFor();
-    await admin.getByRole('cell', { name: 'model.safetensors' }).waitFor({ timeout: 60_000 });
+    await cached.getByRole('cell', { name: 'model.safetensors' }).waitFor({ timeout: 60_000 });
     await admin
       .getByTestId('job-progress')
       .filter({ hasText: 'No pull jobs running' })
@@ -304,6 +353,22 @@ describe('web console', () => {
     const files = await w.admin('GET', '/admin/v1/cache/repos/models/allowed/m');
     expect(files.map((f: any) => f.path).sort()).toEqual(['config.json', 'model.safetensors']);
     await shot(admin, '08-repo-prefetched');
+  });
+
+  it('lists hosted repos with their revisions and files', async () => {
+    await go(admin, 'Repos');
+    const hosted = admin.getByRole('table', { name: 'Repos hosted on this mirror' });
+    await hosted.getByRole('cell', { name: 'private' }).waitFor();
+    await hosted.getByRole('link', { name: 'acme/internal' }).click();
+    await admin.getByRole('heading', { level: 1, name: 'model/acme/internal' }).waitFor();
+    await admin
+      .getByRole('table', { name: 'Files at main' })
+      .getByRole('cell', { name: 'README.md' })
+      .waitFor();
+    expect(await admin.getByRole('combobox', { name: 'Revision' }).textContent()).toMatch(
+      /^branch main \([0-9a-f]{10}\)$/,
+    );
+    await shot(admin, '18-hosted-repo');
   });
 
   it('policies dry run, audit filters and CSV export, sync jobs, and no request leaves the mirror', async () => {

@@ -24,8 +24,13 @@ export interface Reply<T> {
   headers: Headers;
 }
 
-export async function request<T>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+export async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  extra: Record<string, string> = {},
+): Promise<Reply<T>> {
+  const headers: Record<string, string> = { accept: 'application/json', ...extra };
   const token = credential();
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -60,6 +65,10 @@ export const api = {
 
 /** `models`, `datasets`, `spaces`: the admin API's path segment of a repo type. */
 export const typeSegment = (type: string) => `${type}s`;
+
+/** The Hub API's own path of a repo: `/api/models/ns/name`. */
+export const hubRepoPath = (type: string, id: string) =>
+  `/api/${typeSegment(type)}/${id.split('/').map(encodeURIComponent).join('/')}`;
 
 export const repoPath = (type: string, id: string) =>
   `${typeSegment(type)}/${id.split('/').map(encodeURIComponent).join('/')}`;

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, Me, query, repoPath, request } from '../api';
+import { api, hubRepoPath, Me, query, repoPath, request } from '../api';
 import { bytes, when } from '../format';
 import { BASE, onLinkClick } from '../router';
 import { Field, Page, Status, Table, useAction, useLoad, value } from '../ui';
@@ -61,6 +61,26 @@ export function ReposPage() {
         query({ ...filters, cached: filters.cached ? 'true' : undefined, direction: -1, limit: 100 }),
     );
     return { items: r.body, total: Number(r.headers.get('x-total-count') ?? r.body.length) };
+  }, [filters]);
+  // Hosted repos (pushed to the mirror) come from the Hub listing, answered locally (X-Dingo-Local).
+  const hosted = useLoad(async () => {
+    const types = filters.type ? [filters.type] : ['model', 'dataset', 'space'];
+    const lists = await Promise.all(
+      types.map(async (type) => {
+        try {
+          const r = await request<HostedItem[]>(
+            'GET',
+            `/api/${type}s` + query({ search: filters.search, limit: 100 }),
+            undefined,
+            { 'x-dingo-local': '1' },
+          );
+          return (Array.isArray(r.body) ? r.body : []).filter((i) => i.hosted).map((i) => ({ ...i, type }));
+        } catch {
+          return []; // e.g. no listing of that type here: the other types still show
+        }
+      }),
+    );
+    return lists.flat();
   }, [filters]);
   const set = (k: keyof Filters) => (e: Event) => setDraft({ ...draft, [k]: value(e) });
 
@@ -154,7 +174,104 @@ export function ReposPage() {
           </>
         )}
       </Status>
+      <h2>Hosted repos</h2>
+      <Status state={hosted}>
+        {(rows) => (
+          <Table
+            caption="Repos hosted on this mirror"
+            rows={rows}
+            rowKey={(r) => `${r.type}/${r.id}`}
+            empty="No hosted repos match."
+            columns={[
+              {
+                label: 'Repo',
+                cell: (r) => (
+                  <a
+                    href={BASE + repoLink(r.type, r.id)}
+                    onClick={(e) => onLinkClick(e, repoLink(r.type, r.id))}
+                  >
+                    {r.id}
+                  </a>
+                ),
+              },
+              { label: 'Type', cell: (r) => r.type },
+              { label: 'Visibility', cell: (r) => (r.private ? 'private' : 'public') },
+              { label: 'Created', cell: (r) => when(r.createdAt) },
+            ]}
+          />
+        )}
+      </Status>
     </Page>
+  );
+}
+
+interface HostedItem {
+  id: string;
+  type: string;
+  private: boolean;
+  hosted?: boolean;
+  createdAt: string;
+}
+
+interface Refs {
+  branches: { name: string; targetCommit: string }[];
+  tags: { name: string; targetCommit: string }[];
+}
+
+interface TreeEntry {
+  type: string;
+  path: string;
+  size: number;
+  oid: string;
+  lfs?: { size: number };
+}
+
+/** Revisions (refs) and the files of one, through the Hub API (hosted repos, or upstream via the mirror). */
+function Revisions({ type, id }: { type: string; id: string }) {
+  const refs = useLoad(() => api.get<Refs>(`${hubRepoPath(type, id)}/refs`), [type, id]);
+  const [revision, setRevision] = useState('main');
+  const tree = useLoad(
+    () =>
+      api.get<TreeEntry[]>(
+        `${hubRepoPath(type, id)}/tree/${encodeURIComponent(revision)}` + query({ recursive: 'true' }),
+      ),
+    [type, id, revision],
+  );
+  return (
+    <section aria-labelledby="revisions-h">
+      <h2 id="revisions-h">Revisions and files</h2>
+      <Status state={refs}>
+        {(r) => (
+          <Field label="Revision" id="rev-select">
+            <select id="rev-select" value={revision} onChange={(e) => setRevision(value(e))}>
+              {[
+                ...r.branches.map((b) => ['branch', b] as const),
+                ...r.tags.map((t) => ['tag', t] as const),
+              ].map(([kind, ref]) => (
+                <option value={ref.name} key={`${kind}:${ref.name}`}>
+                  {kind} {ref.name} ({ref.targetCommit.slice(0, 10)})
+                </option>
+              ))}
+            </select>
+          </Field>
+        )}
+      </Status>
+      <Status state={tree}>
+        {(entries) => (
+          <Table
+            caption={`Files at ${revision}`}
+            rows={entries.filter((e) => e.type === 'file')}
+            rowKey={(e) => e.path}
+            empty="No files."
+            columns={[
+              { label: 'Path', cell: (e) => e.path },
+              { label: 'Size', cell: (e) => bytes(e.lfs?.size ?? e.size), numeric: true },
+              { label: 'LFS', cell: (e) => (e.lfs ? 'yes' : '') },
+            ]}
+          />
+        )}
+      </Status>
+    </section>
   );
 }
 
@@ -321,6 +438,7 @@ export function RepoPage({ me, route }: { me: Me; route: string }) {
           )}
         </section>
       )}
+      <Revisions type={type} id={id} />
       <h2>Cached files</h2>
       <Status state={files}>
         {(fs) => (
