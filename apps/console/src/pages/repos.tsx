@@ -351,7 +351,10 @@ export function RepoPage({ me, route }: { me: Me; route: string }) {
               </div>
               <div class="stat">
                 <dt>Revisions</dt>
-                <dd>{r.dingo.revisions.join(', ') || '—'}</dd>
+                <dd>
+                  {r.dingo.revisions.map((v) => (/^[0-9a-f]{40}$/.test(v) ? v.slice(0, 10) : v)).join(', ') ||
+                    '—'}
+                </dd>
               </div>
               <div class="stat">
                 <dt>Last access</dt>

@@ -53,7 +53,7 @@ export function TokensPage({ me }: { me: Me }) {
             </select>
           </Field>
         )}
-        <Field label="Expires in (days, empty: never)" id="tk-days">
+        <Field label="Expires in (days, empty: the mirror's default)" id="tk-days">
           <input
             id="tk-days"
             type="number"
