@@ -11,6 +11,16 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
+# --- console: the web console's bundle (apps/console). Vite is a dev dependency, so it is built
+# here with the full install and only its output (static files) goes on.
+FROM ${NODE_IMAGE} AS console
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --no-audit --no-fund --ignore-scripts
+COPY apps/console ./apps/console
+RUN node node_modules/vite/bin/vite.js build --config apps/console/vite.config.mjs
+
 # --- deps: production node_modules; toolchain only here (better-sqlite3 may compile from source).
 FROM ${NODE_IMAGE} AS deps
 RUN apt-get update \
@@ -27,6 +37,8 @@ COPY tsconfig.base.json .swcrc ./
 COPY scripts/build.js ./scripts/build.js
 COPY libs ./libs
 COPY apps ./apps
+# Without Vite here, scripts/build.js keeps this bundle (served at /console).
+COPY --from=console /app/dist/console ./dist/console
 RUN node scripts/build.js
 
 # --- runtime: no compiler, non-root, code owned by root (read-only to the service user).

@@ -31,6 +31,8 @@ const scopeConstraints = [
   { sourceTag: 'scope:edge', onlyDependOnLibsWithTags: ['scope:shared', 'scope:mirror'] },
   // The CLI is an HTTP client of a mirror: none of the mirror's code.
   { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:cli'] },
+  // The web console runs in a browser and talks to the admin API over HTTP: no library of ours.
+  { sourceTag: 'scope:console', onlyDependOnLibsWithTags: ['scope:console'] },
 ];
 /** Specs and contract suites may also use the test libs (simulator, harness, throwaway infra). */
 const withTestLibs = (constraints) =>
@@ -66,7 +68,7 @@ export default [
   },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     plugins: { '@nx': nx },
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

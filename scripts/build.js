@@ -3,7 +3,10 @@
 // tests use (.swcrc), so production runs plain JavaScript: no compiler in the process, smaller
 // RSS, faster start. `@dingo/*` imports resolve through dist/node_modules/@dingo/<name> stubs made
 // from tsconfig.base.json's paths. Incremental: only sources newer than their output are compiled.
+// The web console (apps/console, browser code) is not compiled by SWC: Vite bundles it to
+// dist/console, again only when a source is newer than the last bundle.
 'use strict';
+const { spawnSync } = require('node:child_process');
 const { transformFileSync } = require('@swc/core');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -20,11 +23,13 @@ const isSource = (file) =>
   !/\.(spec|contract|fixture)\.ts$/.test(file) &&
   !file.split(path.sep).some((part) => part === 'testing' || part === '__tests__');
 
+const CONSOLE = path.join(root, 'apps', 'console');
+
 function* sources(dir) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules') yield* sources(full);
+      if (entry.name !== 'node_modules' && full !== CONSOLE) yield* sources(full);
     } else if (isSource(full)) yield full;
   }
 }
@@ -52,7 +57,50 @@ function build() {
   // Outputs whose source is gone would otherwise still be importable.
   for (const top of ['apps', 'libs']) removeStale(path.join(dist, top), seen);
   linkAliases();
-  return compiled;
+  return compiled + buildConsole();
+}
+
+/** Newest modification time under `dir` (files only). */
+function newest(dir) {
+  let latest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) latest = Math.max(latest, newest(full));
+    else latest = Math.max(latest, fs.statSync(full).mtimeMs);
+  }
+  return latest;
+}
+
+/**
+ * Bundles the console with Vite when its sources changed; 1 when it did. Without Vite (a
+ * production install, `npm ci --omit=dev`) an existing bundle is kept, and a missing one is reported.
+ */
+function buildConsole() {
+  if (!fs.existsSync(CONSOLE)) return 0;
+  const index = path.join(dist, 'console', 'index.html');
+  const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
+  const sourcesAt = Math.max(
+    newest(path.join(CONSOLE, 'src')),
+    ...['index.html', 'vite.config.mjs'].map((f) => fs.statSync(path.join(CONSOLE, f)).mtimeMs),
+  );
+  if (built >= sourcesAt) return 0;
+  // (vite's package exports do not include its bin script, so it is found by path.)
+  const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+  if (!fs.existsSync(vite)) {
+    if (!built)
+      console.warn('dingo build: vite is not installed, so the web console (/console) is not built');
+    return 0;
+  }
+  const run = spawnSync(
+    process.execPath,
+    [vite, 'build', '--config', path.join(CONSOLE, 'vite.config.mjs')],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  if (run.status !== 0) throw new Error(`dingo build: the console's Vite build failed (exit ${run.status})`);
+  return 1;
 }
 
 /** Several processes may build at once (CLI runs, parallel starts): none may read a half-written file. */

@@ -2,6 +2,7 @@
 # What `npm test` needs beyond node_modules, made idempotently before the suites run:
 #  - the Python client set-ups (venvs from pip's local index: e2e/python/setup-venvs.sh);
 #  - promtool (from Debian's prometheus package, extracted, not installed);
+#  - Chromium (Debian's package) for the web console's browser tests (e2e/console, playwright-core);
 #  - for the HA suite (network namespaces, Debian's keepalived): its packages and the
 #    keepalived_script user, installed when running as root and missing.
 # Without root the HA suite reports what is missing and fails; it never passes silently.
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ]; then
   need=()
-  for pkg_cmd in keepalived:keepalived iproute2:ip iptables:iptables curl:curl; do
+  for pkg_cmd in keepalived:keepalived iproute2:ip iptables:iptables curl:curl chromium:chromium; do
     command -v "${pkg_cmd#*:}" >/dev/null 2>&1 || need+=("${pkg_cmd%%:*}")
   done
   if [ ${#need[@]} -gt 0 ]; then

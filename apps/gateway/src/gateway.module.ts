@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { AdminApiModule } from '@dingo/admin-api';
 import { AccessModule, AUTH_ENTITIES, AUTH_MIGRATIONS } from '@dingo/auth';
 import { Catalogue, CATALOGUE_ENTITIES, CATALOGUE_MIGRATIONS } from '@dingo/catalogue';
@@ -50,12 +51,19 @@ export class GatewayModule {
       if (!ds) throw new Error('The mirror opened no TypeORM DataSource for the access tables');
       return ds;
     };
+    // `/metrics` and the admin dashboard read the same counters.
+    const metrics = new Registry();
     return {
       module: GatewayModule,
       // Order matters: the admin routes must be registered before the Hub controller's `{*path}` catch-all.
       imports: [
         AccessModule.forRoot({ config, dataSource }),
-        AdminApiModule.forRoot({ mirror, catalogue: async () => (await build()).catalogue }),
+        AdminApiModule.forRoot({
+          mirror,
+          catalogue: async () => (await build()).catalogue,
+          metrics,
+          console: true,
+        }),
         // The Xet token and CAS routes (serve mode) must also come before the catch-all.
         XetMirrorModule.forRoot(config, async () => {
           const built = await build();
@@ -71,7 +79,7 @@ export class GatewayModule {
           const built = await build();
           return { mirror: built.mirror, meta: built.adapters.meta, dataSource: await dataSource() };
         }),
-        HubApiModule.forMirror(mirror),
+        HubApiModule.forMirror(mirror, metrics),
       ],
       providers: [{ provide: MIRROR_ADAPTERS, useFactory: async () => (await build()).adapters }],
     };

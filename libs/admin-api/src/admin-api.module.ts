@@ -22,12 +22,19 @@ import { StorageService } from './storage.service';
 import type { Mirror } from '@dingo/mirror';
 import type { Catalogue } from '@dingo/catalogue';
 import { CATALOGUE, CatalogueController } from './catalogue.controller';
+import { ConsoleController } from './console.controller';
+import { DashboardController, METRICS_REGISTRY } from './dashboard.controller';
+import type { Registry } from 'prom-client';
 
 export interface AdminApiOptions {
   /** The mirror whose pull queues `/admin/v1/sync` feeds, and whose blobs a cache deletion frees. */
   mirror?: () => Promise<Mirror>;
   /** The catalogue `/admin/v1/catalogue` searches. */
   catalogue?: () => Promise<Catalogue>;
+  /** The registry the Hub surface's metrics live in: the dashboard's counters. */
+  metrics?: Registry;
+  /** Serve the web console (apps/console, built to dist/console) at `/console`. */
+  console?: boolean;
 }
 
 /**
@@ -42,6 +49,7 @@ export class AdminApiModule {
       module: AdminApiModule,
       controllers: [
         DocsController,
+        ...(options.console ? [ConsoleController] : []),
         SessionController,
         UsersController,
         TeamsController,
@@ -51,7 +59,7 @@ export class AdminApiModule {
         CacheController,
         AuditController,
         WhoamiController,
-        ...(options.mirror ? [SyncController, StorageController] : []),
+        ...(options.mirror ? [SyncController, StorageController, DashboardController] : []),
         ...(options.catalogue ? [CatalogueController] : []),
       ],
       providers: [
@@ -70,6 +78,7 @@ export class AdminApiModule {
             ]
           : []),
         ...(options.catalogue ? [{ provide: CATALOGUE, useFactory: options.catalogue }] : []),
+        ...(options.metrics ? [{ provide: METRICS_REGISTRY, useValue: options.metrics }] : []),
       ],
     };
   }

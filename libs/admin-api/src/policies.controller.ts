@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { assertUuid, RequestAccess, Requires } from '@dingo/auth';
 import { actorId, Caller } from './caller';
 import { PoliciesService } from './policies.service';
-import { CreatePolicyBody } from './schemas';
+import { CreatePolicyBody, PolicyCheckQuery } from './schemas';
 import { openApiSchema, parseInput } from './validation';
 
 @ApiTags('policies')
@@ -17,6 +17,17 @@ export class PoliciesController {
   @ApiOperation({ summary: 'Upstream repo allow/deny rules and the default (auth.policyDefault)' })
   list() {
     return this.policies.list();
+  }
+
+  @Get('check')
+  @Requires('read', 'Policy')
+  @ApiOperation({
+    summary: 'Dry run: would the rules let this upstream repo in? Answers the verdict and the deciding rule',
+  })
+  @ApiQuery({ name: 'type', required: false, enum: ['model', 'dataset', 'space'] })
+  @ApiQuery({ name: 'repo', required: true, description: 'namespace/name' })
+  check(@Query() query: unknown) {
+    return this.policies.check(parseInput(PolicyCheckQuery, query, 'query'));
   }
 
   @Post()

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
 import { z } from 'zod';
-import { ACCESS_CONFIG, ACCESS_DATA_SOURCE, RepoPolicyEntity } from '@dingo/auth';
+import { ACCESS_CONFIG, ACCESS_DATA_SOURCE, RepoPolicyEntity, repoPatternRegex } from '@dingo/auth';
 import { DingoConfig } from '@dingo/config';
 import { notFound } from './errors';
-import { CreatePolicyBody } from './schemas';
+import { CreatePolicyBody, PolicyCheckQuery } from './schemas';
 import { policyView } from './views';
 
 /** Allow/deny rules on upstream repos (the guard applies them before any upstream fetch). */
@@ -26,6 +26,22 @@ export class PoliciesService {
       default: this.config.auth.policyDefault,
       evaluation: 'a matching deny wins, then a matching allow, then the default',
       rules,
+    };
+  }
+
+  /** The verdict the guard would reach for this repo: a matching deny wins, then an allow, then the default. */
+  async check(q: z.infer<typeof PolicyCheckQuery>) {
+    const rules = (await this.policies.find({ order: { createdAt: 'ASC' } })).filter(
+      (r) => (r.repoType === '*' || r.repoType === q.type) && repoPatternRegex(r.pattern).test(q.repo),
+    );
+    const deciding = rules.find((r) => r.effect === 'deny') ?? rules.find((r) => r.effect === 'allow');
+    const effect = deciding ? deciding.effect : this.config.auth.policyDefault;
+    return {
+      type: q.type,
+      repo: q.repo,
+      allowed: effect === 'allow',
+      decidedBy: deciding ? 'rule' : 'default',
+      rule: deciding ? policyView(deciding) : null,
     };
   }
 

@@ -101,6 +101,16 @@ export const CreatePolicyBody = z
   })
   .strict();
 
+export const PolicyCheckQuery = z
+  .object({
+    type: z.enum(['model', 'dataset', 'space']).default('model'),
+    repo: z
+      .string()
+      .max(200, 'must be at most 200 characters')
+      .regex(/^[\w.-]+(\/[\w.-]+)?$/, 'must be a repo id: name or namespace/name'),
+  })
+  .strict();
+
 const epochOrIso = z.union([
   z
     .string()

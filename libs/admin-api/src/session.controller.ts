@@ -45,6 +45,14 @@ export class SessionController {
       ...user,
       tokenId: caller.principal.kind === 'user' ? (caller.principal.tokenId ?? null) : null,
       grants: [...direct, ...viaTeams],
+      // What the web console shows (the API still checks every call).
+      permissions: {
+        admin: caller.ability.can('manage', 'all'),
+        maintain: caller.ability.can('delete', 'Repo'),
+        readPolicies: caller.ability.can('read', 'Policy'),
+        readAudit: caller.ability.can('read', 'AuditEvent'),
+        readStorage: caller.ability.can('read', 'Storage'),
+      },
     };
   }
 

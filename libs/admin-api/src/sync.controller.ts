@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Requires } from '@dingo/auth';
@@ -17,6 +17,15 @@ export const SYNC_MIRROR = Symbol('SyncMirror');
 @Controller('admin/v1/sync')
 export class SyncController {
   constructor(@Inject(SYNC_MIRROR) private readonly mirror: Mirror) {}
+
+  @Get('jobs')
+  @Requires('read', 'Repo')
+  @ApiOperation({
+    summary: 'Pull jobs waiting and running per queue, and those this process finished (completed, failed)',
+  })
+  async jobs() {
+    return { queues: await this.mirror.queueDepths(), finished: this.mirror.stats().jobs };
+  }
 
   @Post(':type/:namespace/:name')
   @HttpCode(202)

@@ -88,6 +88,7 @@ function logWhereItRuns(
   log.log(`clients: HF_ENDPOINT=${config.publicUrl ?? reachable[0] ?? url}`);
   if (!adminApi) return;
   log.log(`admin API docs: ${url}/admin/v1/docs`);
+  log.log(`web console: ${url}/console`);
   const passwordFile = join(resolve(config.dataDir), 'admin-password');
   if (existsSync(passwordFile)) log.log(`the generated admin password is in ${passwordFile}`);
 }

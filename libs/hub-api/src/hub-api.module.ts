@@ -56,10 +56,10 @@ class HubRoutesModule implements NestModule {
  */
 @Module({})
 export class HubApiModule {
-  static forMirror(mirrorFactory: () => Promise<Mirror>): DynamicModule {
+  /** `registry`: where `/metrics` reads from; pass one to read the same counters elsewhere (the admin dashboard). */
+  static forMirror(mirrorFactory: () => Promise<Mirror>, registry = new Registry()): DynamicModule {
     let mirror: Promise<Mirror> | undefined;
     const mirrorOnce = () => (mirror ??= mirrorFactory());
-    const registry = new Registry();
     return {
       module: HubApiModule,
       // Nest registers routes in module discovery order: health before the Hub's catch-all.
