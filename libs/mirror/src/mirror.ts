@@ -3,10 +3,12 @@ import { DingoConfig } from '@dingo/config';
 import { RateLimiter } from '@dingo/concurrency';
 import { HubError, RepoRef, ResolveRoute } from '@dingo/hub-protocol';
 import { JobHandler, PRIORITY } from '@dingo/jobs';
+import { modelScopeSource } from '@dingo/modelscope';
 import { statfsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { BlobKey, MemoryCachedChunkStore } from '@dingo/chunk-store';
 import {
+  ChunkSource,
   UpstreamAddressPolicy,
   UpstreamHttp,
   UpstreamObserver,
@@ -86,6 +88,8 @@ export class Mirror {
   private readonly sync: RepoSync;
   private readonly hosted = new HostedSlot();
   private readonly ingest: BlobIngest;
+  /** Sources of file bytes besides the hub origins (ModelScope when configured). */
+  readonly extraSources: ChunkSource[];
 
   constructor(
     readonly config: DingoConfig,
@@ -94,7 +98,11 @@ export class Mirror {
     const { meta, store } = adapters;
     this.http = new UpstreamHttp({
       timeoutMs: config.upstreamTimeoutMs,
-      policy: new UpstreamAddressPolicy(config.upstreams, config.upstreamAllowPrivate),
+      // A configured ModelScope endpoint is trusted like a configured hub; its redirects are checked.
+      policy: new UpstreamAddressPolicy(
+        [...config.upstreams, ...(config.modelscope.url ? [config.modelscope.url] : [])],
+        config.upstreamAllowPrivate,
+      ),
     });
     this.router = new UpstreamRouter(this.http, config.upstreams);
     this.access = new CachedRepoAccess(
@@ -118,7 +126,9 @@ export class Mirror {
     });
     this.staging = new StagingArea(join(config.dataDir, 'staging'), config.minFreeBytes);
     this.staging.removeStale();
-    this.puller = new ChunkPuller(ledger, store, this.staging, new UpstreamFileReader(this.router), {
+    this.extraSources = config.modelscope.url ? [modelScopeSource(config.modelscope, this.http)] : [];
+    const fileReader = new UpstreamFileReader(this.router, undefined, this.extraSources);
+    this.puller = new ChunkPuller(ledger, store, this.staging, fileReader, {
       retries: config.upstreamRetries,
       lock: adapters.lock,
       lockTtlMs: config.clusterLockTtlMs,

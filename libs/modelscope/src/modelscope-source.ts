@@ -1,0 +1,137 @@
+import { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
+import { ChunkSource, SourceFile, UpstreamSender } from '@dingo/upstream';
+import { ModelScopeClient, ModelScopeError, ModelScopeFile } from './modelscope-client';
+import { ModelScopeIdMap } from './id-map';
+
+export interface ModelScopeSourceOptions {
+  /** Revision listed first (ModelScope's default branch is `master`). */
+  revision: string;
+  /** How many more branches/tags (newest tags first) to list when the first revision lacks the file. */
+  maxRevisions: number;
+  /** How long a listing (and where a file was found) is trusted. */
+  listingTtlMs: number;
+}
+
+/** Where on ModelScope a Hub file was found: its id there and a revision that lists it with the same content. */
+export interface ModelScopeLocation {
+  modelId: string;
+  revision: string;
+  entry: ModelScopeFile;
+}
+
+/**
+ * ModelScope as a ChunkSource. A Hub file is covered when the mapped ModelScope model lists the
+ * same path with the same size and, for LFS files, the same sha256 (ModelScope's `Sha256`); its
+ * Hub commit plays no part (the two sites have unrelated histories), so revisions are searched
+ * by content: the configured one first (`master`), then the model's branches and newest tags. A
+ * regular (non-LFS) Hub file carries only a git blob id, which ModelScope does not list: it is
+ * covered on path and size, and the mirror's verifier (git blob id over the bytes) decides.
+ * Only models: ModelScope's dataset file API needs a numeric dataset id and pages; not spoken yet.
+ */
+export class ModelScopeSource implements ChunkSource {
+  readonly id = 'modelscope';
+  private readonly listings: LRUCache<string, Promise<ModelScopeFile[]>>;
+  private readonly found: LRUCache<string, ModelScopeLocation | false>;
+
+  constructor(
+    private readonly client: ModelScopeClient,
+    private readonly ids: ModelScopeIdMap,
+    private readonly options: ModelScopeSourceOptions,
+  ) {
+    const ttl = Math.max(1, options.listingTtlMs);
+    this.listings = new LRUCache({ max: 512, ttl });
+    this.found = new LRUCache({ max: 16_384, ttl });
+  }
+
+  async covers(file: SourceFile, signal?: AbortSignal): Promise<boolean> {
+    return !!(await this.locate(file, signal));
+  }
+
+  async openRange(file: SourceFile, start: number, end: number, signal?: AbortSignal): Promise<Readable> {
+    if (start < 0 || end > file.size || start >= end)
+      throw new ModelScopeError(`bad range [${start}, ${end}) of a ${file.size}-byte file`, false);
+    const at = await this.locate(file, signal);
+    if (!at)
+      throw new ModelScopeError(
+        `ModelScope has no copy of ${file.repo.id}/${file.path} with its content`,
+        false,
+      );
+    return this.client.openRange(at.modelId, at.revision, file.path, start, end - 1, file.size, signal);
+  }
+
+  /** Where the file's content is on ModelScope, or false; failures to ask are not remembered. */
+  async locate(file: SourceFile, signal?: AbortSignal): Promise<ModelScopeLocation | false> {
+    const key = `${file.repo.type}:${file.repo.id}:${file.path}:${file.sha256 ?? file.blobId}:${file.size}`;
+    const known = this.found.get(key);
+    if (known !== undefined) return known;
+    const modelId = file.repo.type === 'model' ? this.ids.toModelScope(file.repo) : undefined;
+    let at: ModelScopeLocation | false = false;
+    if (modelId) {
+      at = await this.search(modelId, this.options.revision, file, signal);
+      if (!at && this.options.maxRevisions > 0) {
+        const { branches, tags } = await this.client.listRevisions(modelId, signal);
+        const others = [...branches, ...tags]
+          .map((r) => r.Revision)
+          .filter((r) => r !== this.options.revision)
+          .slice(0, this.options.maxRevisions);
+        for (const revision of others) if ((at = await this.search(modelId, revision, file, signal))) break;
+      }
+    }
+    this.found.set(key, at);
+    return at;
+  }
+
+  private async search(
+    modelId: string,
+    revision: string,
+    file: SourceFile,
+    signal?: AbortSignal,
+  ): Promise<ModelScopeLocation | false> {
+    let files: ModelScopeFile[];
+    try {
+      files = await this.listing(modelId, revision, signal);
+    } catch (err) {
+      // A revision or model ModelScope does not have is an answer; an outage is not.
+      if (err instanceof ModelScopeError && !err.retryable) return false;
+      throw err;
+    }
+    const entry = files.find((f) => f.Path === file.path);
+    if (!entry || entry.Size !== file.size) return false;
+    if (file.sha256 && entry.Sha256?.toLowerCase() !== file.sha256.toLowerCase()) return false;
+    return { modelId, revision, entry };
+  }
+
+  private listing(modelId: string, revision: string, signal?: AbortSignal): Promise<ModelScopeFile[]> {
+    const key = `${modelId}@${revision}`;
+    let running = this.listings.get(key);
+    if (!running) {
+      running = this.client.listFiles(modelId, revision, signal);
+      this.listings.set(key, running);
+      running.catch(() => this.listings.delete(key));
+    }
+    return running;
+  }
+}
+
+/**
+ * The ModelScope source as configured (DINGO_MODELSCOPE_*). `http` is the mirror's upstream
+ * client, whose address policy must trust the configured endpoint (as it trusts a configured hub).
+ */
+export function modelScopeSource(
+  ms: {
+    url?: string;
+    idMap: Record<string, string>;
+    revision: string;
+    maxRevisions: number;
+    listingTtlSeconds: number;
+  },
+  http: UpstreamSender,
+): ModelScopeSource {
+  if (!ms.url) throw new Error('ModelScope source needs modelscope.url (DINGO_MODELSCOPE_URL)');
+  return new ModelScopeSource(new ModelScopeClient(http, ms.url), new ModelScopeIdMap(ms.idMap), {
+    revision: ms.revision,
+    maxRevisions: ms.maxRevisions,
+    listingTtlMs: ms.listingTtlSeconds * 1000,
+  });
+}
