@@ -150,6 +150,14 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
 
     await hub.stop();
 
+    // A HEAD promises what ModelScope holds (Hub clients HEAD before they GET); not what it lacks.
+    const offlineHead = await http(`${repo}/model.safetensors`, { method: 'HEAD' });
+    expect(offlineHead.status).toBe(200);
+    expect(offlineHead.headers['x-linked-etag']).toContain(sha256(content.weights));
+    expect((await http(`${repo}/hub-only.safetensors`, { method: 'HEAD' })).status).toBe(503);
+    expect((await http(`${repo}/lies.safetensors`, { method: 'HEAD' })).status).toBe(503);
+    expect(await served('LLM-Research/tiny-llama/model.safetensors')).toBe(0);
+
     // An LFS file: every byte from ModelScope (through its download redirect), hashing to the Hub's sha256.
     const weights = await download(`${repo}/model.safetensors`);
     expect(weights.status).toBe(200);

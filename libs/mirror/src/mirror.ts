@@ -151,6 +151,11 @@ export class Mirror {
       },
     ));
     this.downloads = new FileDownloads(locator, ledger, reader);
+    // With the hub down, a HEAD promises a file another source holds (a GET will pull it from there).
+    for (const extra of this.extraSources)
+      this.downloads.addCachedElsewhere(async (file) =>
+        file.via === 'offline' ? extra.covers(file).catch(() => false) : false,
+      );
     this.api = new ApiProxy(
       meta,
       this.router,
