@@ -35,6 +35,8 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
     hubOnly: randomBytes(300_000),
     hubFirst: randomBytes(MiB + 1),
     renamed: randomBytes(700_000),
+    msOnly: randomBytes(MiB + 99),
+    msOnlyBad: randomBytes(600_000),
   };
   const path = (name: string) => join(dir.path, `${name}.bin`);
   let hub: SimProcess;
@@ -82,6 +84,16 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
         id: 'someone/renamed-ms',
         branches: {},
         tags: { 'v2.0': [{ path: 'w.safetensors', file: path('renamed') }] },
+      },
+      // A model the Hub is never asked about.
+      {
+        id: 'LLM-Research/ms-only',
+        branches: {
+          master: [
+            { path: 'w.safetensors', file: path('msOnly') },
+            { path: 'bad.safetensors', file: path('msOnlyBad'), corrupt: true },
+          ],
+        },
       },
     ];
     writeFileSync(join(dir.path, 'hub.json'), JSON.stringify(hubSpec));
@@ -203,6 +215,35 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
     // Not on ModelScope at all: as before, 503 while the Hub is down.
     const hubOnly = await download(`${repo}/hub-only.safetensors`);
     expect(hubOnly.status).toBe(503);
+
+    // A repo the Hub was never reached for: ModelScope's listing names the file (its commit, its
+    // sha256); the bytes are checked against that sha256 all the same.
+    const listed = JSON.parse(
+      (
+        await http(`${ms.url}/api/v1/models/LLM-Research/ms-only/repo/files?Revision=master&Recursive=True`)
+      ).body.toString(),
+    ).Data.Files.find((f: { Path: string }) => f.Path === 'w.safetensors');
+    const msOnly = `${g}/meta-llama/ms-only/resolve/main`;
+    const msHead = await http(`${msOnly}/w.safetensors`, { method: 'HEAD' });
+    expect(msHead.status).toBe(200);
+    expect(msHead.headers['x-repo-commit']).toBe(listed.Revision);
+    expect(msHead.headers['x-repo-commit']).toMatch(/^[0-9a-f]{40}$/);
+    expect(msHead.headers['x-linked-etag']).toBe(`"${sha256(content.msOnly)}"`);
+    expect(msHead.headers['x-linked-size']).toBe(String(content.msOnly.length));
+    const msGet = await download(`${msOnly}/w.safetensors`);
+    expect(msGet.status).toBe(200);
+    expect(sha256(msGet.body)).toBe(sha256(content.msOnly));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const bad = await download(`${msOnly}/bad.safetensors`);
+      expect(bad.status === 200 && !bad.broken && bad.body.length === content.msOnlyBad.length).toBe(false);
+      expect(bad.body.length).toBeLessThan(content.msOnlyBad.length);
+    }
+    expect(await served('LLM-Research/ms-only/bad.safetensors')).toBeGreaterThan(0);
+    // Only the default branch maps (a Hub tag or commit means nothing on ModelScope); unknown files stay 503.
+    expect(
+      (await http(`${g}/meta-llama/ms-only/resolve/v1.0/w.safetensors`, { method: 'HEAD' })).status,
+    ).toBe(503);
+    expect((await http(`${msOnly}/missing.bin`, { method: 'HEAD' })).status).toBe(503);
 
     const stats = await msStats();
     expect(stats.requests.files).toBeGreaterThan(0);

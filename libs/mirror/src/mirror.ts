@@ -112,7 +112,16 @@ export class Mirror {
     );
     const revisions = new RevisionCache(meta, config.revisionTtlSeconds * 1000);
     const manifests = new CommitManifests(meta, this.router);
-    const locator = new FileLocator(meta, this.router, this.access, manifests, revisions, this.hosted);
+    this.extraSources = config.modelscope.url ? [modelScopeSource(config.modelscope, this.http)] : [];
+    const locator = new FileLocator(
+      meta,
+      this.router,
+      this.access,
+      manifests,
+      revisions,
+      this.hosted,
+      this.extraSources,
+    );
     const ledger = (this.ledger = new BlobLedger(meta, store, config.chunkSizeBytes));
     this.verifier = new BlobVerifier(ledger, store);
     this.usage = new BlobUsage(meta);
@@ -126,7 +135,6 @@ export class Mirror {
     });
     this.staging = new StagingArea(join(config.dataDir, 'staging'), config.minFreeBytes);
     this.staging.removeStale();
-    this.extraSources = config.modelscope.url ? [modelScopeSource(config.modelscope, this.http)] : [];
     const fileReader = new UpstreamFileReader(this.router, undefined, this.extraSources);
     this.puller = new ChunkPuller(ledger, store, this.staging, fileReader, {
       retries: config.upstreamRetries,

@@ -153,4 +153,25 @@ describe('ModelScopeClient and ModelScopeSource against the simulator', () => {
     expect(tail.equals(older)).toBe(true);
     await expect(source.openRange(file('lies.bin', Buffer.from('real')), 0, 4)).rejects.toThrow(/no copy/);
   });
+
+  it("describes a file of a repo the Hub never answered for by ModelScope's commit, size and sha256", async () => {
+    const client = new ModelScopeClient(http, sim.url);
+    const source = new ModelScopeSource(client, new ModelScopeIdMap({ org: 'LLM-Research' }), {
+      revision: 'master',
+      maxRevisions: 0,
+      listingTtlMs: 60_000,
+    });
+    const listed = (await client.listFiles('LLM-Research/tiny', 'master')).find(
+      (f) => f.Path === 'model.safetensors',
+    )!;
+    expect(await source.describe({ type: 'model', id: 'org/tiny' }, 'model.safetensors')).toEqual({
+      commit: listed.Revision,
+      size: weights.length,
+      sha256: sha256(weights),
+    });
+    expect(listed.Revision).toMatch(/^[0-9a-f]{40}$/);
+    expect(await source.describe({ type: 'model', id: 'org/tiny' }, 'absent.bin')).toBeUndefined();
+    expect(await source.describe({ type: 'model', id: 'org/none' }, 'model.safetensors')).toBeUndefined();
+    expect(await source.describe({ type: 'dataset', id: 'org/tiny' }, 'model.safetensors')).toBeUndefined();
+  });
 });

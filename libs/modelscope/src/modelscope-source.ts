@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
-import { ChunkSource, SourceFile, UpstreamSender } from '@dingo/upstream';
+import { RepoRef } from '@dingo/hub-protocol';
+import { ChunkSource, DescribedFile, SourceFile, UpstreamSender } from '@dingo/upstream';
 import { ModelScopeClient, ModelScopeError, ModelScopeFile } from './modelscope-client';
 import { ModelScopeIdMap } from './id-map';
 
@@ -58,6 +59,28 @@ export class ModelScopeSource implements ChunkSource {
         false,
       );
     return this.client.openRange(at.modelId, at.revision, file.path, start, end - 1, file.size, signal);
+  }
+
+  /**
+   * The file as ModelScope lists it at the configured revision, for a repo the Hub was never
+   * reached for: ModelScope's commit of the file (its `Revision`, 40 hex), size and sha256.
+   */
+  async describe(repo: RepoRef, path: string, signal?: AbortSignal): Promise<DescribedFile | undefined> {
+    const modelId = repo.type === 'model' ? this.ids.toModelScope(repo) : undefined;
+    if (!modelId) return undefined;
+    let files: ModelScopeFile[];
+    try {
+      files = await this.listing(modelId, this.options.revision, signal);
+    } catch (err) {
+      if (err instanceof ModelScopeError && !err.retryable) return undefined;
+      throw err;
+    }
+    const entry = files.find((f) => f.Path === path);
+    const sha256 = entry?.Sha256?.toLowerCase();
+    const commit = entry?.Revision?.toLowerCase();
+    if (!entry || !sha256 || !/^[0-9a-f]{64}$/.test(sha256) || !commit || !/^[0-9a-f]{40}$/.test(commit))
+      return undefined;
+    return { commit, size: entry.Size, sha256 };
   }
 
   /** Where the file's content is on ModelScope, or false; failures to ask are not remembered. */

@@ -26,4 +26,18 @@ export interface ChunkSource {
   covers(file: SourceFile, signal?: AbortSignal): Promise<boolean>;
   /** Bytes [start, end) of the file: exactly those bytes, or a thrown error. */
   openRange(file: SourceFile, start: number, end: number, signal?: AbortSignal): Promise<Readable>;
+  /**
+   * What this source says a file of a repo's default branch is, for when the Hub was never
+   * reached for the repo: its own commit id (40 hex), size and sha256; undefined when it does not
+   * hold the file. Optional: a source that only serves files the Hub named need not offer it.
+   */
+  describe?(repo: RepoRef, path: string, signal?: AbortSignal): Promise<DescribedFile | undefined>;
+}
+
+/** A file as another source names it (ModelScope's listing): never the Hub's word. */
+export interface DescribedFile {
+  /** The source's commit of the file (40 hex), given to clients as X-Repo-Commit. */
+  commit: string;
+  size: number;
+  sha256: string;
 }
