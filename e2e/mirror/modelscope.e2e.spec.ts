@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { http, ServiceProcess, sha256, startService, tempDir } from '@dingo/testing';
+import { http, pythonOf, ServiceProcess, sha256, startService, tempDir } from '@dingo/testing';
 import { SimProcess, startSimProcess } from './modelscope-processes';
 
 const MiB = 1024 * 1024;
+const run = promisify(execFile);
 
 /** What a client got, read to the end or to the point the connection broke. */
 async function download(url: string): Promise<{ status: number; body: Buffer; broken: boolean }> {
@@ -37,11 +40,15 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
     renamed: randomBytes(700_000),
     msOnly: randomBytes(MiB + 99),
     msOnlyBad: randomBytes(600_000),
+    py: randomBytes(MiB + 7),
+    msOnlyPy: randomBytes(400_000),
   };
   const path = (name: string) => join(dir.path, `${name}.bin`);
   let hub: SimProcess;
   let ms: SimProcess;
   let gw: ServiceProcess;
+  let g: string;
+  let repo: string;
 
   beforeAll(async () => {
     for (const [name, bytes] of Object.entries(content)) writeFileSync(path(name), bytes);
@@ -57,6 +64,7 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
           { path: 'corrupt.safetensors', file: path('corrupt'), lfs: true },
           { path: 'hub-only.safetensors', file: path('hubOnly'), lfs: true },
           { path: 'hub-first.safetensors', file: path('hubFirst'), lfs: true },
+          { path: 'py.safetensors', file: path('py'), lfs: true },
         ],
       },
       {
@@ -77,6 +85,7 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
             // Listed right, served wrong: the mirror's verifier must catch it.
             { path: 'corrupt.safetensors', file: path('corrupt'), corrupt: true },
             { path: 'hub-first.safetensors', file: path('hubFirst') },
+            { path: 'py.safetensors', file: path('py') },
           ],
         },
       },
@@ -92,6 +101,7 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
           master: [
             { path: 'w.safetensors', file: path('msOnly') },
             { path: 'bad.safetensors', file: path('msOnlyBad'), corrupt: true },
+            { path: 'py.safetensors', file: path('msOnlyPy') },
           ],
         },
       },
@@ -122,6 +132,8 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
       DINGO_MODELSCOPE_URL: ms.url,
       DINGO_MODELSCOPE_ID_MAP: 'org/renamed=someone/renamed-ms',
     });
+    g = gw.url;
+    repo = `${g}/meta-llama/tiny-llama/resolve/main`;
   }, 60_000);
 
   afterAll(async () => {
@@ -137,10 +149,7 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
     };
   const served = async (file: string) => (await msStats()).bytesServed[file] ?? 0;
 
-  it('serves cold files from ModelScope when the Hub is down, verified against the Hub sha256; refuses lies and corrupt bytes', async () => {
-    const g = gw.url;
-    const repo = `${g}/meta-llama/tiny-llama/resolve/main`;
-    // While the Hub answers, it is the source: ModelScope is not asked for bytes.
+  it('while the Hub answers, it is the source (ModelScope is not asked for bytes); the mirror learns sha256s from it', async () => {
     const first = await download(`${repo}/hub-first.safetensors`);
     expect(first.status).toBe(200);
     expect(sha256(first.body)).toBe(sha256(content.hubFirst));
@@ -152,6 +161,7 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
       'lies.safetensors',
       'corrupt.safetensors',
       'hub-only.safetensors',
+      'py.safetensors',
     ]) {
       const head = await http(`${repo}/${f}`, { method: 'HEAD' });
       expect(head.status).toBe(200);
@@ -159,18 +169,20 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
     const headW = await http(`${repo}/model.safetensors`, { method: 'HEAD' });
     expect(headW.headers['x-linked-etag']).toContain(sha256(content.weights));
     expect((await http(`${g}/org/renamed/resolve/main/w.safetensors`, { method: 'HEAD' })).status).toBe(200);
+  });
 
+  it('with the Hub down, a HEAD promises what ModelScope holds with the same sha256, not what it lacks', async () => {
     await hub.stop();
-
-    // A HEAD promises what ModelScope holds (Hub clients HEAD before they GET); not what it lacks.
+    // Hub clients HEAD before they GET. what ModelScope holds (Hub clients HEAD before they GET); not what it lacks.
     const offlineHead = await http(`${repo}/model.safetensors`, { method: 'HEAD' });
     expect(offlineHead.status).toBe(200);
     expect(offlineHead.headers['x-linked-etag']).toContain(sha256(content.weights));
     expect((await http(`${repo}/hub-only.safetensors`, { method: 'HEAD' })).status).toBe(503);
     expect((await http(`${repo}/lies.safetensors`, { method: 'HEAD' })).status).toBe(503);
     expect(await served('LLM-Research/tiny-llama/model.safetensors')).toBe(0);
+  });
 
-    // An LFS file: every byte from ModelScope (through its download redirect), hashing to the Hub's sha256.
+  it("serves a cold LFS file's every byte from ModelScope (through its download redirect), hashing to the Hub's sha256", async () => {
     const weights = await download(`${repo}/model.safetensors`);
     expect(weights.status).toBe(200);
     expect(weights.broken).toBe(false);
@@ -185,8 +197,10 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
     expect(range.status).toBe(206);
     expect(range.body.equals(content.weights.subarray(1048570, 1048586))).toBe(true);
     expect(await served('LLM-Research/tiny-llama/model.safetensors')).toBe(before);
+  });
 
-    // A regular file: ModelScope lists no git blob id; the mirror checks the bytes against the Hub's.
+  it("serves a regular file (checked against the Hub's git blob id) and a configured id found on a ModelScope tag", async () => {
+    // ModelScope lists no git blob id; the mirror checks the bytes against the Hub's.
     const config = await download(`${repo}/config.json`);
     expect(config.status).toBe(200);
     expect(config.body.equals(content.config)).toBe(true);
@@ -195,7 +209,9 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
     const renamed = await download(`${g}/org/renamed/resolve/main/w.safetensors`);
     expect(renamed.status).toBe(200);
     expect(sha256(renamed.body)).toBe(sha256(content.renamed));
+  });
 
+  it('refuses a ModelScope file whose listed sha256 is not the Hub one, and never completes one whose bytes are wrong', async () => {
     // ModelScope lists another sha256: its bytes are never asked for; the Hub's absence is reported.
     const lies = await download(`${repo}/lies.safetensors`);
     expect(lies.status).toBe(503);
@@ -215,7 +231,9 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
     // Not on ModelScope at all: as before, 503 while the Hub is down.
     const hubOnly = await download(`${repo}/hub-only.safetensors`);
     expect(hubOnly.status).toBe(503);
+  });
 
+  it("serves a repo the Hub was never reached for from ModelScope's listing (its commit, its sha256, checked)", async () => {
     // A repo the Hub was never reached for: ModelScope's listing names the file (its commit, its
     // sha256); the bytes are checked against that sha256 all the same.
     const listed = JSON.parse(
@@ -244,11 +262,46 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
       (await http(`${g}/meta-llama/ms-only/resolve/v1.0/w.safetensors`, { method: 'HEAD' })).status,
     ).toBe(503);
     expect((await http(`${msOnly}/missing.bin`, { method: 'HEAD' })).status).toBe(503);
+  });
 
+  it('huggingface_hub 2.0.0 downloads through the mirror while the Hub is down', async () => {
+    // A real Hub client (huggingface_hub 2.0.0) while the Hub is down: HEAD then GET, both answered
+    // from ModelScope's bytes; for the repo the Hub never saw, its snapshot is ModelScope's commit.
+    const pyListed = JSON.parse(
+      (
+        await http(`${ms.url}/api/v1/models/LLM-Research/ms-only/repo/files?Revision=master&Recursive=True`)
+      ).body.toString(),
+    ).Data.Files.find((f: { Path: string }) => f.Path === 'py.safetensors');
+    const script = [
+      'import sys, json',
+      'from huggingface_hub import hf_hub_download',
+      'out = [hf_hub_download(repo_id=r, filename="py.safetensors") for r in sys.argv[1:]]',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const { stdout } = await run(
+      pythonOf('hub2'),
+      ['-c', script, 'meta-llama/tiny-llama', 'meta-llama/ms-only'],
+      {
+        env: {
+          ...process.env,
+          HF_ENDPOINT: g,
+          HF_HUB_CACHE: join(dir.path, 'hf-cache'),
+          HF_HUB_DISABLE_TELEMETRY: '1',
+        },
+      },
+    );
+    const [pyKnown, pyMsOnly] = JSON.parse(stdout.trim().split('\n').pop()!) as string[];
+    expect(sha256(readFileSync(pyKnown))).toBe(sha256(content.py));
+    expect(sha256(readFileSync(pyMsOnly))).toBe(sha256(content.msOnlyPy));
+    expect(pyMsOnly).toContain(`/snapshots/${pyListed.Revision}/py.safetensors`);
+    expect(await served('LLM-Research/tiny-llama/py.safetensors')).toBeGreaterThanOrEqual(content.py.length);
+  });
+
+  it('spoke the ModelScope endpoints: file listing, revisions, ranged download (and followed its redirect)', async () => {
     const stats = await msStats();
     expect(stats.requests.files).toBeGreaterThan(0);
     expect(stats.requests.revisions).toBeGreaterThan(0);
     expect(stats.requests.download).toBeGreaterThan(0);
     expect(stats.requests.oss).toBeGreaterThan(0);
-  }, 120_000);
+  });
 });
