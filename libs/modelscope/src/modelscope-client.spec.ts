@@ -154,6 +154,28 @@ describe('ModelScopeClient and ModelScopeSource against the simulator', () => {
     await expect(source.openRange(file('lies.bin', Buffer.from('real')), 0, 4)).rejects.toThrow(/no copy/);
   });
 
+  it('remembers that a model is not on ModelScope (404s are answers), for the listing TTL', async () => {
+    const source = new ModelScopeSource(new ModelScopeClient(http, sim.url), new ModelScopeIdMap(), {
+      revision: 'master',
+      maxRevisions: 3,
+      listingTtlMs: 60_000,
+    });
+    const file = {
+      repo: { type: 'model' as const, id: 'nobody/nothing' },
+      commit: 'a'.repeat(40),
+      path: 'x.bin',
+      size: 1,
+      sha256: 'c'.repeat(64),
+      blobId: null,
+    };
+    const asked = () => (sim.stats.requests.files ?? 0) + (sim.stats.requests.revisions ?? 0);
+    const before = asked();
+    expect(await source.covers(file)).toBe(false);
+    expect(asked() - before).toBe(2); // master's listing, then the revisions
+    expect(await source.covers(file)).toBe(false);
+    expect(asked() - before).toBe(2);
+  });
+
   it("describes a file of a repo the Hub never answered for by ModelScope's commit, size and sha256", async () => {
     const client = new ModelScopeClient(http, sim.url);
     const source = new ModelScopeSource(client, new ModelScopeIdMap({ org: 'LLM-Research' }), {

@@ -93,7 +93,11 @@ export class ModelScopeSource implements ChunkSource {
     if (modelId) {
       at = await this.search(modelId, this.options.revision, file, signal);
       if (!at && this.options.maxRevisions > 0) {
-        const { branches, tags } = await this.client.listRevisions(modelId, signal);
+        const { branches, tags } = await this.client.listRevisions(modelId, signal).catch((err: unknown) => {
+          // No such model (or no revisions): an answer, remembered like one; an outage is thrown.
+          if (err instanceof ModelScopeError && !err.retryable) return { branches: [], tags: [] };
+          throw err;
+        });
         const others = [...branches, ...tags]
           .map((r) => r.Revision)
           .filter((r) => r !== this.options.revision)
@@ -129,12 +133,23 @@ export class ModelScopeSource implements ChunkSource {
     const key = `${modelId}@${revision}`;
     let running = this.listings.get(key);
     if (!running) {
-      running = this.client.listFiles(modelId, revision, signal);
+      // Shared by concurrent callers: one caller's abort must not fail the others' listing.
+      running = this.client.listFiles(modelId, revision);
       this.listings.set(key, running);
       running.catch(() => this.listings.delete(key));
     }
-    return running;
+    return signal ? abortable(running, signal) : running;
   }
+}
+
+/** Waits for a shared promise, giving up (for this caller only) when its signal aborts. */
+function abortable<T>(shared: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    shared.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /**
