@@ -9,6 +9,8 @@ interface SpecRepo {
   type: 'model' | 'dataset';
   id: string;
   files: { path: string; file: string; lfs?: boolean }[];
+  /** Requests whose path + query match `match` (a RegExp source) answer `status`, `times` times (e.g. a CDN object). */
+  faults?: { match: string; status: number; times: number }[];
 }
 
 async function main(): Promise<void> {
@@ -29,6 +31,9 @@ async function main(): Promise<void> {
         { files: repo.files.map((f) => ({ path: f.path, content: readFileSync(f.file), lfs: f.lfs })) },
       ],
     });
+  for (const repo of spec)
+    for (const f of repo.faults ?? [])
+      sim.injectFault(new RegExp(f.match), { kind: 'status', status: f.status }, f.times);
   console.log(`cdn: ${sim.cdnUrl}`);
   console.log(`hub-simulator listening on ${sim.url}`);
   const shutdown = () => void sim.stop().then(() => process.exit(0));

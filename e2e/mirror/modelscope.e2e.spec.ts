@@ -42,6 +42,7 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
     msOnlyBad: randomBytes(600_000),
     py: randomBytes(MiB + 7),
     msOnlyPy: randomBytes(400_000),
+    failing: randomBytes(MiB + 3),
   };
   const path = (name: string) => join(dir.path, `${name}.bin`);
   let hub: SimProcess;
@@ -65,7 +66,10 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
           { path: 'hub-only.safetensors', file: path('hubOnly'), lfs: true },
           { path: 'hub-first.safetensors', file: path('hubFirst'), lfs: true },
           { path: 'py.safetensors', file: path('py'), lfs: true },
+          { path: 'failing.safetensors', file: path('failing'), lfs: true },
         ],
+        // The Hub answers for this file but its CDN object fails (503), for good.
+        faults: [{ match: sha256(content.failing), status: 503, times: 1000 }],
       },
       {
         type: 'model',
@@ -86,6 +90,7 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
             { path: 'corrupt.safetensors', file: path('corrupt'), corrupt: true },
             { path: 'hub-first.safetensors', file: path('hubFirst') },
             { path: 'py.safetensors', file: path('py') },
+            { path: 'failing.safetensors', file: path('failing') },
           ],
         },
       },
@@ -149,7 +154,7 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
     };
   const served = async (file: string) => (await msStats()).bytesServed[file] ?? 0;
 
-  it('while the Hub answers, it is the source (ModelScope is not asked for bytes); the mirror learns sha256s from it', async () => {
+  it('while the Hub answers, it is the source (ModelScope only when it fails, 5xx); the mirror learns sha256s from it', async () => {
     const first = await download(`${repo}/hub-first.safetensors`);
     expect(first.status).toBe(200);
     expect(sha256(first.body)).toBe(sha256(content.hubFirst));
@@ -166,6 +171,13 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
       const head = await http(`${repo}/${f}`, { method: 'HEAD' });
       expect(head.status).toBe(200);
     }
+    // Up but failing: the Hub names the file, its CDN answers 503; the bytes come from ModelScope.
+    const failing = await download(`${repo}/failing.safetensors`);
+    expect(failing.status).toBe(200);
+    expect(sha256(failing.body)).toBe(sha256(content.failing));
+    expect(await served('LLM-Research/tiny-llama/failing.safetensors')).toBeGreaterThanOrEqual(
+      content.failing.length,
+    );
     const headW = await http(`${repo}/model.safetensors`, { method: 'HEAD' });
     expect(headW.headers['x-linked-etag']).toContain(sha256(content.weights));
     expect((await http(`${g}/org/renamed/resolve/main/w.safetensors`, { method: 'HEAD' })).status).toBe(200);
