@@ -26,6 +26,8 @@ export interface MsSimOptions {
   host?: string;
   /** Answer file downloads with a 302 to an OSS-like URL on this server, like the real site's CDN. */
   redirectDownloads?: boolean;
+  /** Origin the download redirect points at (default: this server, relative), e.g. another host name for it. */
+  ossOrigin?: string;
 }
 
 export interface MsSimStats {
@@ -84,6 +86,11 @@ export class ModelScopeSimulator {
     return `http://${this.options.host ?? '127.0.0.1'}:${this.port}`;
   }
 
+  /** Where download redirects point from now on (a test can aim them at another host name). */
+  setOssOrigin(origin: string | undefined): void {
+    this.options.ossOrigin = origin;
+  }
+
   addModel(model: MsSimModel): void {
     this.models.set(model.id, model);
   }
@@ -136,7 +143,7 @@ export class ModelScopeSimulator {
     const stored = this.file(model, revision, path);
     if (!stored) return this.error(res, 404, `file ${path} not found in ${id}@${revision}`);
     if (this.options.redirectDownloads) {
-      const target = `/oss/${encodeURIComponent(id)}/${encodeURIComponent(stored.sha256)}?${new URLSearchParams({ Revision: revision, FilePath: path })}`;
+      const target = `${this.options.ossOrigin ?? ''}/oss/${encodeURIComponent(id)}/${encodeURIComponent(stored.sha256)}?${new URLSearchParams({ Revision: revision, FilePath: path })}`;
       res.writeHead(302, { location: target, 'content-length': '0' });
       return void res.end();
     }

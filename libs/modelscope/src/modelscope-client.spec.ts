@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ModelScopeSimulator } from '@dingo/modelscope-simulator';
-import { UpstreamHttp } from '@dingo/upstream';
+import { UpstreamAddressPolicy, UpstreamHttp, UpstreamRefusedError } from '@dingo/upstream';
 import { FakeUpstream, json } from '@dingo/upstream/testing';
 import { ModelScopeClient, ModelScopeError } from './modelscope-client';
 import { ModelScopeIdMap } from './id-map';
@@ -152,6 +152,27 @@ describe('ModelScopeClient and ModelScopeSource against the simulator', () => {
     const tail = await read(await source.openRange(file('old.bin', older), 0, older.length));
     expect(tail.equals(older)).toBe(true);
     await expect(source.openRange(file('lies.bin', Buffer.from('real')), 0, 4)).rejects.toThrow(/no copy/);
+  });
+
+  it('follows the download redirect only where the address policy allows: not to an internal address it was not told of', async () => {
+    // Trusted as configured: the endpoint itself (127.0.0.1); its redirect to `localhost` is another
+    // origin that resolves to loopback, so it is refused like a Hub's redirect into the network.
+    const guarded = new UpstreamHttp({
+      timeoutMs: 5000,
+      policy: new UpstreamAddressPolicy([sim.url], false),
+    });
+    sim.setOssOrigin(sim.url.replace('127.0.0.1', 'localhost'));
+    try {
+      const client = new ModelScopeClient(guarded, sim.url);
+      expect((await client.listFiles('LLM-Research/tiny', 'master')).length).toBe(3);
+      const err = await client
+        .openRange('LLM-Research/tiny', 'master', 'model.safetensors', 0, 9, weights.length)
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(UpstreamRefusedError);
+    } finally {
+      sim.setOssOrigin(undefined);
+      await guarded.close();
+    }
   });
 
   it('remembers that a model is not on ModelScope (404s are answers), for the listing TTL', async () => {
