@@ -97,6 +97,13 @@ export const modelscopeSchema = z
     maxRevisions: z.coerce.number().int().min(0).max(20).default(3),
     /** How long a ModelScope file listing is trusted. */
     listingTtlSeconds: z.coerce.number().int().min(0).default(300),
+    /**
+     * Repos the Hub was never reached for, served from ModelScope's listing alone (no Hub sha256 to
+     * check against): `mapped` only ids an entry maps (configured or built-in renames: someone
+     * chose that ModelScope namespace), `all` also same-named ids (a namespace may belong to
+     * someone else there), `none` never.
+     */
+    unseenRepos: z.enum(['none', 'mapped', 'all']).default('mapped'),
   })
   .strict();
 

@@ -3,7 +3,13 @@ import { loadConfig } from './load-config';
 describe('ModelScope configuration', () => {
   it('is off by default', () => {
     const c = loadConfig({});
-    expect(c.modelscope).toEqual({ idMap: {}, revision: 'master', maxRevisions: 3, listingTtlSeconds: 300 });
+    expect(c.modelscope).toEqual({
+      idMap: {},
+      revision: 'master',
+      maxRevisions: 3,
+      listingTtlSeconds: 300,
+      unseenRepos: 'mapped',
+    });
   });
 
   it('reads DINGO_MODELSCOPE_* and the id map as JSON or hub=modelscope pairs', () => {
@@ -13,6 +19,7 @@ describe('ModelScope configuration', () => {
       DINGO_MODELSCOPE_REVISION: 'main',
       DINGO_MODELSCOPE_MAX_REVISIONS: '0',
       DINGO_MODELSCOPE_LISTING_TTL_SECONDS: '10',
+      DINGO_MODELSCOPE_UNSEEN_REPOS: 'none',
     });
     expect(c.modelscope).toEqual({
       url: 'https://www.modelscope.cn',
@@ -20,6 +27,7 @@ describe('ModelScope configuration', () => {
       revision: 'main',
       maxRevisions: 0,
       listingTtlSeconds: 10,
+      unseenRepos: 'none',
     });
     expect(loadConfig({ DINGO_MODELSCOPE_ID_MAP: '{"meta-llama":"LLM-Research"}' }).modelscope.idMap).toEqual(
       {
@@ -33,5 +41,6 @@ describe('ModelScope configuration', () => {
     expect(() => loadConfig({ DINGO_MODELSCOPE_ID_MAP: '{bad' })).toThrow(/not valid JSON/);
     expect(() => loadConfig({ DINGO_MODELSCOPE_ID_MAP: 'org=ms/repo' })).toThrow(/modelscope.idMap/);
     expect(() => loadConfig({ DINGO_MODELSCOPE_URL: 'ftp://ms' })).toThrow(/modelscope/);
+    expect(() => loadConfig({ DINGO_MODELSCOPE_UNSEEN_REPOS: 'some' })).toThrow(/unseenRepos/);
   });
 });

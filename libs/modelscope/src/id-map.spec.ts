@@ -33,6 +33,15 @@ describe('ModelScopeIdMap', () => {
     expect(ids.toModelScope({ type: 'model', id: 'google/gemma-2b' })).toBe('AI-ModelScope/gemma-2b');
   });
 
+  it('tells mapped ids (configured or built in) from same-named ones', () => {
+    const ids = new ModelScopeIdMap({ 'org/repo': 'ms/repo', acme: 'acme-ms' });
+    expect(ids.isMapped({ type: 'model', id: 'meta-llama/Llama-3' })).toBe(true);
+    expect(ids.isMapped({ type: 'model', id: 'org/repo' })).toBe(true);
+    expect(ids.isMapped({ type: 'model', id: 'ACME/thing' })).toBe(true);
+    expect(ids.isMapped({ type: 'model', id: 'org/other' })).toBe(false);
+    expect(ids.isMapped({ type: 'model', id: 'Qwen/Qwen3-0.6B' })).toBe(false);
+  });
+
   it('has no counterpart for spaces, ids without a namespace or with odd characters', () => {
     const ids = new ModelScopeIdMap();
     expect(ids.toModelScope({ type: 'space', id: 'org/app' })).toBeUndefined();

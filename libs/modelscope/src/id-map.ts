@@ -37,6 +37,12 @@ export class ModelScopeIdMap {
     }
   }
 
+  /** Whether an entry (configured, or a built-in rename) names this repo's ModelScope id, rather than the same name. */
+  isMapped(repo: RepoRef): boolean {
+    const org = repo.id.split('/')[0].toLowerCase();
+    return this.repos.has(repo.id.toLowerCase()) || this.orgs.has(org);
+  }
+
   toModelScope(repo: RepoRef): string | undefined {
     if (repo.type !== 'model' && repo.type !== 'dataset') return undefined;
     const [org, name, ...rest] = repo.id.split('/');

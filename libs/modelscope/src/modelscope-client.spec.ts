@@ -216,5 +216,16 @@ describe('ModelScopeClient and ModelScopeSource against the simulator', () => {
     expect(await source.describe({ type: 'model', id: 'org/tiny' }, 'absent.bin')).toBeUndefined();
     expect(await source.describe({ type: 'model', id: 'org/none' }, 'model.safetensors')).toBeUndefined();
     expect(await source.describe({ type: 'dataset', id: 'org/tiny' }, 'model.safetensors')).toBeUndefined();
+    // A same-named id (no map entry) only with unseenRepos 'all'; 'none' never.
+    const sameName = { type: 'model' as const, id: 'LLM-Research/tiny' };
+    expect(await source.describe(sameName, 'model.safetensors')).toBeUndefined();
+    const opts = { revision: 'master', maxRevisions: 0, listingTtlMs: 60_000 };
+    const all = new ModelScopeSource(client, new ModelScopeIdMap(), { ...opts, unseenRepos: 'all' });
+    expect(await all.describe(sameName, 'model.safetensors')).toMatchObject({ sha256: sha256(weights) });
+    const none = new ModelScopeSource(client, new ModelScopeIdMap({ org: 'LLM-Research' }), {
+      ...opts,
+      unseenRepos: 'none',
+    });
+    expect(await none.describe({ type: 'model', id: 'org/tiny' }, 'model.safetensors')).toBeUndefined();
   });
 });

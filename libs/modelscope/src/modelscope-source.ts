@@ -12,6 +12,8 @@ export interface ModelScopeSourceOptions {
   maxRevisions: number;
   /** How long a listing (and where a file was found) is trusted. */
   listingTtlMs: number;
+  /** Which repos the Hub never answered for `describe` serves (see DINGO_MODELSCOPE_UNSEEN_REPOS); default `mapped`. */
+  unseenRepos?: 'none' | 'mapped' | 'all';
 }
 
 /** Where on ModelScope a Hub file was found: its id there and a revision that lists it with the same content. */
@@ -66,6 +68,8 @@ export class ModelScopeSource implements ChunkSource {
    * reached for: ModelScope's commit of the file (its `Revision`, 40 hex), size and sha256.
    */
   async describe(repo: RepoRef, path: string, signal?: AbortSignal): Promise<DescribedFile | undefined> {
+    const unseen = this.options.unseenRepos ?? 'mapped';
+    if (unseen === 'none' || (unseen === 'mapped' && !this.ids.isMapped(repo))) return undefined;
     const modelId = repo.type === 'model' ? this.ids.toModelScope(repo) : undefined;
     if (!modelId) return undefined;
     let files: ModelScopeFile[];
@@ -163,6 +167,7 @@ export function modelScopeSource(
     revision: string;
     maxRevisions: number;
     listingTtlSeconds: number;
+    unseenRepos?: 'none' | 'mapped' | 'all';
   },
   http: UpstreamSender,
 ): ModelScopeSource {
@@ -171,5 +176,6 @@ export function modelScopeSource(
     revision: ms.revision,
     maxRevisions: ms.maxRevisions,
     listingTtlMs: ms.listingTtlSeconds * 1000,
+    unseenRepos: ms.unseenRepos,
   });
 }
