@@ -66,6 +66,49 @@ const xetSchema = z
 
 export type XetConfig = z.infer<typeof xetSchema>;
 
+const modelscopePart = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** ModelScope as a fallback and extra source of file bytes (libs/modelscope); off unless `url` is set. */
+export const modelscopeSchema = z
+  .object({
+    /** ModelScope endpoint, e.g. https://www.modelscope.cn; unset = never asked. */
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    /**
+     * Hub id → ModelScope id, whole orgs (`meta-llama` → `LLM-Research`) or single repos
+     * (`org/repo` → `ms-org/ms-repo`); consulted before the built-in org renames.
+     */
+    idMap: z
+      .record(z.string(), z.string())
+      .default({})
+      .superRefine((map, ctx) => {
+        for (const [from, to] of Object.entries(map)) {
+          const a = from.split('/');
+          const b = to.split('/');
+          if (a.length > 2 || a.length !== b.length || ![...a, ...b].every((p) => modelscopePart.test(p)))
+            ctx.addIssue({
+              code: 'custom',
+              message: `modelscope.idMap "${from}=${to}": map org=org or org/repo=org/repo`,
+            });
+        }
+      }),
+    /** The ModelScope revision listed first (its default branch is `master`). */
+    revision: z.string().min(1).default('master'),
+    /** Other branches/tags listed when that revision lacks the file's content. */
+    maxRevisions: z.coerce.number().int().min(0).max(20).default(3),
+    /** How long a ModelScope file listing is trusted. */
+    listingTtlSeconds: z.coerce.number().int().min(0).default(300),
+    /**
+     * Repos the Hub was never reached for, served from ModelScope's listing alone (no Hub sha256 to
+     * check against): `mapped` only ids an entry maps (configured or built-in renames: someone
+     * chose that ModelScope namespace), `all` also same-named ids (a namespace may belong to
+     * someone else there), `none` never.
+     */
+    unseenRepos: z.enum(['none', 'mapped', 'all']).default('mapped'),
+  })
+  .strict();
+
+export type ModelScopeConfig = z.infer<typeof modelscopeSchema>;
+
 export const configSchema = z
   .object({
     mode: z.enum(['embedded', 'distributed']).default('embedded'),
@@ -196,6 +239,8 @@ export const configSchema = z
     auth: authSchema.default(authSchema.parse({})),
     /** Xet: HTTP-only or Xet-serving (libs/xet-mirror). */
     xet: xetSchema.default(xetSchema.parse({})),
+    /** ModelScope fallback/extra source (libs/modelscope). */
+    modelscope: modelscopeSchema.default(modelscopeSchema.parse({})),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -58,7 +58,38 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_XET_MODE: (c, v) => (xetOf(c).mode = v),
   DINGO_XET_TOKEN_SECRET: (c, v) => (xetOf(c).tokenSecret = v),
   DINGO_XET_TOKEN_TTL_SECONDS: (c, v) => (xetOf(c).tokenTtlSeconds = v),
+  DINGO_MODELSCOPE_URL: (c, v) => (modelscopeOf(c).url = v),
+  DINGO_MODELSCOPE_ID_MAP: (c, v) => (modelscopeOf(c).idMap = idMap(v)),
+  DINGO_MODELSCOPE_REVISION: (c, v) => (modelscopeOf(c).revision = v),
+  DINGO_MODELSCOPE_MAX_REVISIONS: (c, v) => (modelscopeOf(c).maxRevisions = v),
+  DINGO_MODELSCOPE_LISTING_TTL_SECONDS: (c, v) => (modelscopeOf(c).listingTtlSeconds = v),
+  DINGO_MODELSCOPE_UNSEEN_REPOS: (c, v) => (modelscopeOf(c).unseenRepos = v),
 };
+
+/** The `modelscope` section of a config input, created (as a copy) when env vars set its keys. */
+function modelscopeOf(c: Record<string, unknown>): Record<string, unknown> {
+  c.modelscope = { ...((c.modelscope as object) ?? {}) };
+  return c.modelscope as Record<string, unknown>;
+}
+
+/** DINGO_MODELSCOPE_ID_MAP: a JSON object, or comma-separated `hub=modelscope` pairs. */
+function idMap(value: string): unknown {
+  const text = value.trim();
+  if (text.startsWith('{')) {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(`DINGO_MODELSCOPE_ID_MAP is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const out: Record<string, string> = {};
+  for (const pair of list(text)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`DINGO_MODELSCOPE_ID_MAP entry "${pair}" is not hub=modelscope`);
+    out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return out;
+}
 
 function list(value: string): string[] {
   return value

@@ -3,10 +3,12 @@ import { DingoConfig } from '@dingo/config';
 import { RateLimiter } from '@dingo/concurrency';
 import { HubError, RepoRef, ResolveRoute } from '@dingo/hub-protocol';
 import { JobHandler, PRIORITY } from '@dingo/jobs';
+import { modelScopeSource } from '@dingo/modelscope';
 import { statfsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { BlobKey, MemoryCachedChunkStore } from '@dingo/chunk-store';
 import {
+  ChunkSource,
   UpstreamAddressPolicy,
   UpstreamHttp,
   UpstreamObserver,
@@ -86,6 +88,8 @@ export class Mirror {
   private readonly sync: RepoSync;
   private readonly hosted = new HostedSlot();
   private readonly ingest: BlobIngest;
+  /** Sources of file bytes besides the hub origins (ModelScope when configured). */
+  readonly extraSources: ChunkSource[];
 
   constructor(
     readonly config: DingoConfig,
@@ -94,7 +98,11 @@ export class Mirror {
     const { meta, store } = adapters;
     this.http = new UpstreamHttp({
       timeoutMs: config.upstreamTimeoutMs,
-      policy: new UpstreamAddressPolicy(config.upstreams, config.upstreamAllowPrivate),
+      // A configured ModelScope endpoint is trusted like a configured hub; its redirects are checked.
+      policy: new UpstreamAddressPolicy(
+        [...config.upstreams, ...(config.modelscope.url ? [config.modelscope.url] : [])],
+        config.upstreamAllowPrivate,
+      ),
     });
     this.router = new UpstreamRouter(this.http, config.upstreams);
     this.access = new CachedRepoAccess(
@@ -104,7 +112,16 @@ export class Mirror {
     );
     const revisions = new RevisionCache(meta, config.revisionTtlSeconds * 1000);
     const manifests = new CommitManifests(meta, this.router);
-    const locator = new FileLocator(meta, this.router, this.access, manifests, revisions, this.hosted);
+    this.extraSources = config.modelscope.url ? [modelScopeSource(config.modelscope, this.http)] : [];
+    const locator = new FileLocator(
+      meta,
+      this.router,
+      this.access,
+      manifests,
+      revisions,
+      this.hosted,
+      this.extraSources,
+    );
     const ledger = (this.ledger = new BlobLedger(meta, store, config.chunkSizeBytes));
     this.verifier = new BlobVerifier(ledger, store);
     this.usage = new BlobUsage(meta);
@@ -118,7 +135,8 @@ export class Mirror {
     });
     this.staging = new StagingArea(join(config.dataDir, 'staging'), config.minFreeBytes);
     this.staging.removeStale();
-    this.puller = new ChunkPuller(ledger, store, this.staging, new UpstreamFileReader(this.router), {
+    const fileReader = new UpstreamFileReader(this.router, undefined, this.extraSources);
+    this.puller = new ChunkPuller(ledger, store, this.staging, fileReader, {
       retries: config.upstreamRetries,
       lock: adapters.lock,
       lockTtlMs: config.clusterLockTtlMs,
@@ -141,6 +159,11 @@ export class Mirror {
       },
     ));
     this.downloads = new FileDownloads(locator, ledger, reader);
+    // With the hub down, a HEAD promises a file another source holds (a GET will pull it from there).
+    for (const extra of this.extraSources)
+      this.downloads.addCachedElsewhere(async (file) =>
+        file.via === 'offline' ? extra.covers(file).catch(() => false) : false,
+      );
     this.api = new ApiProxy(
       meta,
       this.router,

@@ -3,3 +3,4 @@ export * from './upstream-client';
 export * from './upstream-body';
 export * from './upstream-router';
 export * from './redirects';
+export * from './chunk-source';

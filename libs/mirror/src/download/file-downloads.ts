@@ -63,7 +63,8 @@ export class FileDownloads {
     // when it is down, answer 503 now rather than 200 to a GET that would fail.
     if (opts.head && file.size > 0 && !(await this.cached(file))) {
       if (file.via === 'known') file = await this.locator.locate(route, opts.authorization, true);
-      if (file.via === 'offline')
+      // Offline, another source may still hold it (ModelScope): asked only now, never while upstream answers.
+      if (file.via === 'offline' && !(await this.cached(file)))
         throw HubError.upstreamUnavailable(`${file.path} is not cached on the mirror`);
     }
     const range = parseRange(opts.range, file.size);

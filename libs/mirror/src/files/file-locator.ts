@@ -9,7 +9,9 @@ import {
   ResolveRoute,
 } from '@dingo/hub-protocol';
 import { FileRecord, MetadataPort } from '@dingo/metadata-store';
+import { blobKeyFor } from '@dingo/chunk-store';
 import {
+  ChunkSource,
   drain,
   MAX_REDIRECTS,
   UpstreamResponse,
@@ -43,6 +45,8 @@ export class FileLocator {
     private readonly manifests: CommitManifests,
     private readonly revisions: RevisionCache,
     private readonly hosted?: HostedSlot,
+    /** Sources asked to describe a file of a repo the Hub was never reached for (ModelScope). */
+    private readonly sources: ChunkSource[] = [],
   ) {}
 
   /** `askUpstream`: skip what the mirror knows and ask upstream (offline, fall back on it all the same). */
@@ -120,8 +124,44 @@ export class FileLocator {
     const { repo, revision, path } = route;
     const commit = await this.revisions.commitOf(repo, revision, true);
     const known = commit ? await this.knownAt(repo, commit, path, authorization, { why }) : undefined;
-    if (!known) throw HubError.upstreamUnavailable(why);
-    return known;
+    if (known) return known;
+    const described = commit ? undefined : await this.describedElsewhere(route);
+    if (!described) throw HubError.upstreamUnavailable(why);
+    return described;
+  }
+
+  /**
+   * A file of the default branch of a repo the Hub was never reached for, as another source
+   * lists it (ModelScope): named by that source's sha256 (served as an LFS file: ETag and
+   * X-Linked-Etag are the sha256, which the verifier checks the bytes against) and its commit
+   * (X-Repo-Commit). Never recorded: the mirror's file records hold only what the Hub said. Not
+   * for repos the mirror knows to be gated or private: the Hub's gate stands.
+   */
+  private async describedElsewhere(route: ResolveRoute): Promise<LocatedFile | undefined> {
+    const { repo, revision, path } = route;
+    if (revision !== 'main' || !this.sources.some((s) => s.describe)) return undefined;
+    const visibility = await this.access.visibility(repo);
+    if (visibility === 'gated' || visibility === 'private') return undefined;
+    for (const source of this.sources) {
+      const described = await source.describe?.(repo, path).catch((err: Error) => {
+        this.log.warn(`${source.id} could not describe ${repo.id}/${path}: ${err.message}`);
+        return undefined;
+      });
+      if (!described) continue;
+      this.log.warn(`${repo.id}@${revision}:${path} located by ${source.id} (the Hub was never reached)`);
+      return {
+        repo,
+        commit: described.commit,
+        path,
+        size: described.size,
+        lfs: true,
+        blobId: null,
+        sha256: described.sha256,
+        blobKey: blobKeyFor({ sha256: described.sha256 }),
+        via: 'offline',
+      };
+    }
+    return undefined;
   }
 
   /** HEAD on upstream's resolve URL; relative redirects (renamed repos) are followed, CDN ones are not. */

@@ -1,12 +1,23 @@
 import { Readable } from 'node:stream';
 import { encodeFilePath, encodeRevision, repoUrlPrefix } from '@dingo/hub-protocol';
-import { drain, isRedirect, redirectTarget, UpstreamResponse, UpstreamRouter } from '@dingo/upstream';
+import { Logger } from '@nestjs/common';
+import {
+  ChunkSource,
+  drain,
+  isRedirect,
+  redirectTarget,
+  UpstreamResponse,
+  UpstreamRouter,
+  UpstreamUnreachableError,
+} from '@dingo/upstream';
 import { FileSource } from '../files/located-file';
 
 export class UpstreamFileError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
+    /** The status upstream answered, when it answered. */
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'UpstreamFileError';
@@ -26,13 +37,21 @@ interface CdnLocation {
  * the CDN origin (a presigned S3 URL rejects a second auth mechanism).
  */
 export class UpstreamFileReader {
+  private readonly log = new Logger(UpstreamFileReader.name);
   private readonly cdn = new Map<string, CdnLocation>();
 
   constructor(
     private readonly router: UpstreamRouter,
     private readonly cdnUrlTtlMs = 10 * 60_000,
+    /** Asked, in order, when the hub cannot deliver (unreachable, 5xx, 429): e.g. ModelScope. */
+    private readonly fallbacks: ChunkSource[] = [],
   ) {}
 
+  /**
+   * Bytes [start, end] of the file from the hub, or, when every hub origin is unreachable or
+   * failing, from the first fallback source that holds the same content. Either way the chunks
+   * land in the same verifier, which purges a blob that does not hash to the Hub's name.
+   */
   async open(source: FileSource, start: number, end: number, signal?: AbortSignal): Promise<Readable> {
     const { file } = source;
     if (file.hosted)
@@ -40,6 +59,36 @@ export class UpstreamFileReader {
         `${file.repo.id}/${file.path} is hosted on this mirror: its lost chunks cannot come from upstream`,
         false,
       );
+    try {
+      return await this.openFromHub(source, start, end, signal);
+    } catch (err) {
+      if (!this.fallbacks.length || signal?.aborted || !hubFailed(err)) throw err;
+      for (const fallback of this.fallbacks) {
+        try {
+          if (!(await fallback.covers(file, signal))) continue;
+          const body = await fallback.openRange(file, start, end + 1, signal);
+          this.log.warn(
+            `${file.repo.id}/${file.path} bytes ${start}-${end} from ${fallback.id}: ${(err as Error).message}`,
+          );
+          return body;
+        } catch (fallbackErr) {
+          if (signal?.aborted) throw fallbackErr;
+          this.log.warn(
+            `fallback ${fallback.id} for ${file.repo.id}/${file.path}: ${(fallbackErr as Error).message}`,
+          );
+        }
+      }
+      throw err;
+    }
+  }
+
+  private async openFromHub(
+    source: FileSource,
+    start: number,
+    end: number,
+    signal?: AbortSignal,
+  ): Promise<Readable> {
+    const { file } = source;
     const range = `bytes=${start}-${end}`;
     const cached = this.cdn.get(file.blobKey);
     if (cached && cached.expiresAt > Date.now()) {
@@ -81,6 +130,7 @@ export class UpstreamFileReader {
     throw new UpstreamFileError(
       `Upstream answered ${res.status} for ${range} of ${path}`,
       res.status >= 500 || res.status === 403 || res.status === 429,
+      res.status,
     );
   }
 
@@ -97,6 +147,14 @@ export class UpstreamFileReader {
     drain(res.body);
     return undefined;
   }
+}
+
+/** The hub could not deliver (as opposed to refusing): another source may. Never after a 403/404. */
+function hubFailed(err: unknown): boolean {
+  if (err instanceof UpstreamUnreachableError) return true;
+  return (
+    err instanceof UpstreamFileError && err.status !== undefined && (err.status >= 500 || err.status === 429)
+  );
 }
 
 function fileHeaders(range: string): Record<string, string> {

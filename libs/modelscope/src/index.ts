@@ -1,0 +1,3 @@
+export * from './id-map';
+export * from './modelscope-client';
+export * from './modelscope-source';
