@@ -1,7 +1,8 @@
 """The real huggingface_hub client pushes to a hosted repo on the mirror and reads it back.
 
 Run by hosted-python.e2e.spec.ts with HF_ENDPOINT (the gateway), HF_TOKEN (an uploader's mirror
-token) and HF_HOME (a fresh directory). Exits non-zero on the first failed check.
+token) and HF_HOME (a fresh directory); in distributed mode also with HF_READ_ENDPOINT (another
+gateway of the same cluster), which then serves every download. Exits non-zero on the first failed check.
 """
 
 import hashlib
@@ -13,6 +14,8 @@ from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, hf
 from huggingface_hub.errors import HfHubHTTPError
 
 REPO = "acme/py-model"
+# Where downloads go: the gateway pushed to, or another one of the cluster.
+READ = {"endpoint": os.environ.get("HF_READ_ENDPOINT") or None}
 
 
 def sha256(data: bytes) -> str:
@@ -84,23 +87,23 @@ def main() -> None:
     assert tree["weights/model.bin"].lfs.sha256 == sha256(big), tree["weights/model.bin"]
 
     for path, content in expected.items():
-        local = hf_hub_download(REPO, path)
+        local = hf_hub_download(REPO, path, **READ)
         with open(local, "rb") as f:
             assert sha256(f.read()) == sha256(content), path
 
-    snap = snapshot_download(REPO)
+    snap = snapshot_download(REPO, **READ)
     for path, content in expected.items():
         with open(os.path.join(snap, path), "rb") as f:
             assert f.read() == content, path
 
     # By branch and by tag: the folder commit still has train.csv; v1 has test.csv.
-    dev = snapshot_download(REPO, revision="dev", local_dir=os.path.join(os.environ["HF_HOME"], "dev"))
+    dev = snapshot_download(REPO, revision="dev", local_dir=os.path.join(os.environ["HF_HOME"], "dev"), **READ)
     with open(os.path.join(dev, "data/train.csv"), "rb") as f:
         assert f.read() == b"a,b\n1,2\n3,4\n"
-    tagged = hf_hub_download(REPO, "data/test.csv", revision="v1")
+    tagged = hf_hub_download(REPO, "data/test.csv", revision="v1", **READ)
     with open(tagged, "rb") as f:
         assert f.read() == b"a,b\n5,6\n"
-    by_commit = hf_hub_download(REPO, "config.json", revision=folder_commit.oid)
+    by_commit = hf_hub_download(REPO, "config.json", revision=folder_commit.oid, **READ)
     with open(by_commit, "rb") as f:
         assert f.read() == small
     # A dataset: its LFS routes live under /datasets/… (a 9 MB file goes multipart).
@@ -108,7 +111,7 @@ def main() -> None:
     rows = os.urandom(9 * 1024 * 1024 + 7)
     api.upload_file(path_or_fileobj=rows, path_in_repo="train.arrow", repo_id="acme/py-data", repo_type="dataset")
     api.upload_file(path_or_fileobj=b"a,b\n", path_in_repo="test.csv", repo_id="acme/py-data", repo_type="dataset")
-    got = hf_hub_download("acme/py-data", "train.arrow", repo_type="dataset")
+    got = hf_hub_download("acme/py-data", "train.arrow", repo_type="dataset", **READ)
     with open(got, "rb") as f:
         assert sha256(f.read()) == sha256(rows)
     info = api.dataset_info("acme/py-data", files_metadata=True)
