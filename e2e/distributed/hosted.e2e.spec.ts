@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { createRepo, listCommits, uploadFiles } from '@huggingface/hub';
 import { join } from 'node:path';
 import { tempDir } from '@dingo/testing';
 import { pythonOf, SETUPS } from '../python/python-setups';
@@ -112,5 +113,34 @@ describe('distributed mode: hosted repos', () => {
     } finally {
       home.cleanup();
     }
+  }, 300_000);
+
+  it('@huggingface/hub uploads a 101 MiB LFS object through gateway A; gateway B serves it byte-identical', async () => {
+    // The client insists on `hf_…` tokens; the admin session goes in through `fetch`.
+    const fetch: typeof globalThis.fetch = (input, init) => {
+      const headers = new Headers(init?.headers);
+      headers.set('authorization', `Bearer ${token}`);
+      return globalThis.fetch(input, { ...init, headers });
+    };
+    const noToken = {} as { accessToken: string };
+    const repo = { type: 'model' as const, name: 'acme/js-dist' };
+    await createRepo({ repo, fetch, ...noToken, hubUrl: c.gatewayA.url });
+    const big = randomBytes(101 * MiB + 3);
+    await uploadFiles({
+      repo,
+      fetch,
+      ...noToken,
+      hubUrl: c.gatewayA.url,
+      files: [{ path: 'model.safetensors', content: new Blob([big]) }],
+    });
+    const titles: string[] = [];
+    for await (const commit of listCommits({ repo, hubUrl: c.gatewayB.url, fetch, ...noToken }))
+      titles.push(commit.title);
+    expect(titles).toHaveLength(2);
+    const res = await globalThis.fetch(`${c.gatewayB.url}/acme/js-dist/resolve/main/model.safetensors`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(sha256(big));
   }, 300_000);
 });
