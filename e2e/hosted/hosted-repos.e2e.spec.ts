@@ -320,6 +320,44 @@ describe('hosted repos (raw HTTP, as huggingface_hub speaks)', () => {
     );
     expect((await download('acme/m5', 'main', 'a/b.txt', reader)).status).toBe(404);
   });
+
+  it('is in the catalogue once committed (marked hosted, with its files and size) and leaves it when deleted', async () => {
+    expect((await create('catalogued')).status).toBe(200);
+    const content = Buffer.from('{"model_type":"bert"}');
+    expect(
+      (
+        await commit('acme/catalogued', [
+          { key: 'header', value: { summary: 'config' } },
+          {
+            key: 'file',
+            value: { path: 'config.json', content: content.toString('base64'), encoding: 'base64' },
+          },
+        ])
+      ).status,
+    ).toBe(200);
+    const entry = async () => {
+      const found = await w.admin('GET', '/admin/v1/catalogue?search=catalogued');
+      return (found as Array<Record<string, any>>).find((r) => r.id === 'acme/catalogued');
+    };
+    // The catalogue is written off the request path.
+    let row: Record<string, any> | undefined;
+    for (let i = 0; i < 50 && !row?.dingo?.fileCount; i++) {
+      row = await entry();
+      if (!row?.dingo?.fileCount) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(row).toMatchObject({ id: 'acme/catalogued', dingo: { fileCount: 1 } });
+    expect(row!.tags).toContain('hosted');
+    const del = await w.call('DELETE', '/api/repos/delete', {
+      token: w.adminSession,
+      body: { name: 'catalogued', organization: 'acme', type: 'model' },
+    });
+    expect(del.status).toBe(200);
+    for (let i = 0; i < 50 && row; i++) {
+      row = await entry();
+      if (row) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(row).toBeUndefined();
+  });
 });
 
 describe('hosted repos under a deny-by-default upstream policy', () => {

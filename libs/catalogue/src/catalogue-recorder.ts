@@ -36,6 +36,12 @@ export class CatalogueRecorder implements RepoObserver {
     this.enqueue(file.repo, () => this.upsert(file.repo, facts, { download: start === 0 }));
   }
 
+  repoRemoved(repo: RepoRef): void {
+    this.enqueue(repo, async () => {
+      await this.ds.getRepository(CatalogueRepoEntity).delete({ repoType: repo.type, repoId: repo.id });
+    });
+  }
+
   /** Resolves when every write queued so far is done (tests, shutdown). */
   idle(): Promise<void> {
     return this.tail;

@@ -10,6 +10,8 @@ import { HostedCommit } from './hosted-store';
 export interface BlobSink {
   storeBlob(expected: ExpectedBlob, body: Readable): Promise<string>;
   verifiedBlobSize(blobKey: string): Promise<number | undefined>;
+  /** The repo's main branch moved or the repo is gone: the catalogue follows (never throws). */
+  hostedRepoChanged?(repo: RepoRef, change: 'updated' | 'deleted'): void;
 }
 
 /** A commit made: its id, and what it changed (for the audit log). */
@@ -69,6 +71,7 @@ export class HostedWrites {
   async delete(repo: RepoRef): Promise<void> {
     this.repos.assertLocal(repo);
     if (!(await this.repos.store.deleteRepo(repo))) throw HubError.repoNotFound(true);
+    this.blobs.hostedRepoChanged?.(repo, 'deleted');
   }
 
   async setPrivate(repo: RepoRef, isPrivate: boolean): Promise<void> {
@@ -114,6 +117,7 @@ export class HostedWrites {
     await this.repos.keepFiles(repo, commit.id, entries);
     if (!(await this.repos.store.advanceRef(repo, ref, head, commit)))
       throw HubError.preconditionFailed('A commit has happened since. Please refresh and try again.');
+    if (ref === 'refs/heads/main') this.blobs.hostedRepoChanged?.(repo, 'updated');
     return { commitOid: commit.id, summary, ...changed };
   }
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { DingoConfig } from '@dingo/config';
 import { RateLimiter } from '@dingo/concurrency';
 import { HubError, RepoRef, ResolveRoute } from '@dingo/hub-protocol';
@@ -272,6 +273,24 @@ export class Mirror {
   /** Repos hosted on the mirror (libs/hosted): files and API reads of the repos it owns come from it alone. */
   useHostedSource(source: HostedSource): void {
     this.hosted.use(source);
+  }
+
+  /**
+   * A hosted repo's main branch moved (its info is read once, so observers such as the catalogue
+   * index it like a cached repo) or the repo was deleted (observers forget it). Never throws.
+   */
+  hostedRepoChanged(repo: RepoRef, change: 'updated' | 'deleted'): void {
+    if (change === 'deleted') return this.api.repoRemoved(repo);
+    void this.api
+      .handle({
+        method: 'GET',
+        url: `/api/${repo.type}s/${repo.id}`,
+        route: { repo, action: { kind: 'info' } },
+        publicBase: '',
+      })
+      .catch((err) =>
+        new Logger('Mirror').debug(`info of ${repo.type} ${repo.id} not read: ${(err as Error).message}`),
+      );
   }
 
   /** Streams a pushed blob into the chunk store; stored and verified only if size and hash match. */

@@ -11,6 +11,8 @@ export interface RepoObserver {
   repoInfo?(repo: RepoRef, info: Record<string, unknown>): void;
   /** A file's bytes are being served (a GET, from byte `start`). */
   fileServed?(file: LocatedFile, start: number): void;
+  /** The repo no longer exists on the mirror (a hosted repo was deleted). */
+  repoRemoved?(repo: RepoRef): void;
 }
 
 /** A listing (`/api/models`, `/api/datasets`) as the mirror itself can answer it. */

@@ -92,7 +92,12 @@ export class ApiProxy {
   private async answer(req: ApiRequest): Promise<ApiAnswer> {
     const repo = req.route?.repo;
     const hosted = repo && this.hosted?.for(repo);
-    if (hosted) return hosted.answerApi(req);
+    if (hosted) {
+      const answer = await hosted.answerApi(req);
+      // Hosted repos are in the catalogue like cached ones: observers learn from their info answers too.
+      if (answer.status === 200 && req.route?.action.kind === 'info') this.tellObservers(repo, answer.body);
+      return answer;
+    }
     const known =
       req.route && (await this.local.answer(req.route, req.body, req.contentType, req.authorization));
     if (known) return known;
@@ -242,6 +247,25 @@ export class ApiProxy {
     return action.revision !== undefined && isCommitHash(action.revision);
   }
 
+  /** Observers forget a repo that is gone (a hosted repo deleted). */
+  repoRemoved(repo: RepoRef): void {
+    for (const o of this.observers) o.repoRemoved?.(repo);
+  }
+
+  private tellObservers(repo: RepoRef, info: Buffer | object): void {
+    if (!this.observers.length) return;
+    let parsed: unknown = info;
+    if (Buffer.isBuffer(info)) {
+      try {
+        parsed = JSON.parse(info.toString('utf8'));
+      } catch {
+        return;
+      }
+    }
+    if (!parsed || typeof parsed !== 'object') return;
+    for (const o of this.observers) o.repoInfo?.(repo, parsed as Record<string, unknown>);
+  }
+
   /** Info answers tell the commit a revision points at, whether the repo is public, and its files. */
   private async learn(repo: RepoRef, req: ApiRequest, body: Buffer): Promise<void> {
     if (req.route?.action.kind !== 'info') return;
@@ -252,7 +276,7 @@ export class ApiProxy {
       return;
     }
     await this.access.learnFromInfo(repo, info);
-    for (const o of this.observers) o.repoInfo?.(repo, info as Record<string, unknown>);
+    this.tellObservers(repo, info);
     if (typeof info.sha !== 'string' || !isCommitHash(info.sha)) return;
     const revision = req.route.action.revision;
     if (revision) await this.revisions.remember(repo, revision, info.sha);
