@@ -14,6 +14,7 @@ import { SimulatorProcess } from './lib/simulator';
 import { cacheHitScenario } from './scenarios/cache-hit';
 import { coalescingScenario } from './scenarios/coalescing';
 import { coldDownloadScenario } from './scenarios/cold-download';
+import { edgeMemoryScenario, edgePeersScenario } from './scenarios/edges';
 import { memoryScenario } from './scenarios/memory';
 import { metadataApiScenario } from './scenarios/metadata-api';
 import { modesScenario } from './scenarios/modes';
@@ -31,6 +32,8 @@ const SCENARIOS: Scenario[] = [
   memoryScenario,
   modesScenario,
   xetScenario,
+  edgeMemoryScenario,
+  edgePeersScenario,
 ];
 
 const started = Date.now();
