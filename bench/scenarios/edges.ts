@@ -13,7 +13,10 @@ export const LOW_MEMORY_EDGE = {
   DINGO_MEMORY_CACHE: '0',
   DINGO_READ_AHEAD_CHUNKS: '1',
   DINGO_MAX_CONCURRENT_PULLS: '2',
-  NODE_OPTIONS: '--max-old-space-size=48 --max-semi-space-size=1',
+  NODE_OPTIONS: '--max-old-space-size=64 --max-semi-space-size=1',
+  // glibc keeps a malloc arena per thread that touched it; two bound the native heap's spread.
+  MALLOC_ARENA_MAX: '2',
+  UV_THREADPOOL_SIZE: '2',
 };
 
 const EDGE_GOAL_MIB = 80;
