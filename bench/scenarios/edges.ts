@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { curlDownload } from '../lib/download-clients';
 import { startEdge } from '../lib/deployments';
 import { freePort, LOOPBACK } from '../lib/processes';
@@ -7,6 +8,31 @@ import { measure } from '../lib/stats';
 import { resolvePath, Scenario, ScenarioOutcome, TableRow } from './scenario';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Memory private to the process (Private_Clean + Private_Dirty of /proc/<pid>/smaps_rollup): RSS
+ * without the pages it shares, chiefly the node binary's own text (~45 MiB, shared by every Node
+ * process and clean, so the kernel can drop it under pressure).
+ */
+function privateOf(pid: number): number {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
+    return (kb('Private_Clean') + kb('Private_Dirty')) * 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The peak of privateOf(pid) sampled every 100 ms until stopped. */
+function privatePeak(pid: number): () => number {
+  let peak = privateOf(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, privateOf(pid))), 100);
+  return () => {
+    clearInterval(timer);
+    return Math.max(peak, privateOf(pid));
+  };
+}
 
 /** The documented low-memory edge (apps/mirror-edge/README.md): no memory cache, small heap. */
 export const LOW_MEMORY_EDGE = {
@@ -58,17 +84,22 @@ export const edgeMemoryScenario: Scenario = {
         try {
           await sleep(3000);
           const idle = memoryOf(edge.pid)?.rss ?? NaN;
+          const idlePrivate = privateOf(edge.pid);
           const url = `${edge.url}${resolvePath(file)}`;
           const coldWindow = new PeakRssWindow([edge.pid]);
+          const coldPrivate = privatePeak(edge.pid);
           const cold = await curlDownload(url, { expectBytes: file.size });
           const coldPeak = coldWindow.stop().peak;
+          const coldPrivatePeak = coldPrivate();
           const warmWindow = new PeakRssWindow([edge.pid]);
+          const warmPrivate = privatePeak(edge.pid);
           const warm = await curlDownload(url, { expectBytes: file.size });
           const warmPeak = warmWindow.stop().peak;
+          const warmPrivatePeak = warmPrivate();
           await sleep(2000);
           const idleAfter = memoryOf(edge.pid)?.rss ?? NaN;
           ctx.log(
-            `  ${name}: idle ${(idle / MiB).toFixed(1)} MiB, cold peak ${(coldPeak / MiB).toFixed(1)} MiB, warm peak ${(warmPeak / MiB).toFixed(1)} MiB, idle after ${(idleAfter / MiB).toFixed(1)} MiB`,
+            `  ${name}: private idle ${(idlePrivate / MiB).toFixed(1)} / cold ${(coldPrivatePeak / MiB).toFixed(1)} / warm ${(warmPrivatePeak / MiB).toFixed(1)} MiB; RSS idle ${(idle / MiB).toFixed(1)} MiB, cold peak ${(coldPeak / MiB).toFixed(1)} MiB, warm peak ${(warmPeak / MiB).toFixed(1)} MiB, idle after ${(idleAfter / MiB).toFixed(1)} MiB`,
           );
           const note = `${name}${
             name === 'low-memory'
@@ -100,6 +131,9 @@ export const edgeMemoryScenario: Scenario = {
             coldPeakRss: coldPeak,
             warmPeakRss: warmPeak,
             idleRssAfter: idleAfter,
+            privateIdle: idlePrivate,
+            privateColdPeak: coldPrivatePeak,
+            privateWarmPeak: warmPrivatePeak,
             coldMiBps: file.size / MiB / cold.totalS,
             warmMiBps: file.size / MiB / warm.totalS,
             withinGoal: Math.max(idle, coldPeak, warmPeak) <= EDGE_GOAL_MIB * MiB,
