@@ -124,6 +124,12 @@ export const edgeMemoryScenario: Scenario = {
               metric: `edge ${name}: idle RSS after serving, MiB`,
               mirror: measure('MiB', [idleAfter / MiB]),
             },
+            { metric: `edge ${name}: private memory idle, MiB`, mirror: measure('MiB', [idlePrivate / MiB]) },
+            {
+              metric: `edge ${name}: private memory peak serving (cold, warm), MiB`,
+              mirror: measure('MiB', [Math.max(coldPrivatePeak, warmPrivatePeak) / MiB]),
+              note: `cold ${(coldPrivatePeak / MiB).toFixed(0)}, warm ${(warmPrivatePeak / MiB).toFixed(0)}: RSS without shared pages (the node binary's text)`,
+            },
           );
           details[name] = {
             env,

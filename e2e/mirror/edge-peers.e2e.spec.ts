@@ -1,7 +1,17 @@
 import { createServer, Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { HubSimulator } from '@dingo/hub-simulator';
-import { freePort, http, ServiceProcess, sha256, startService, tempDir } from '@dingo/testing';
+import {
+  freePort,
+  http,
+  ServiceProcess,
+  sha256,
+  startService,
+  tempDir,
+  uniqueNamespace,
+} from '@dingo/testing';
+
+const REDIS_URL = 'redis://127.0.0.1:6379/0';
 
 const MiB = 1024 * 1024;
 const CHUNK = 1 * MiB;
@@ -44,6 +54,7 @@ describe('edges share chunks with their LAN peers', () => {
             { path: 'a.safetensors', size: 12 * MiB + 4321 },
             { path: 'b.safetensors', size: 16 * MiB + 99 },
             { path: 'c.safetensors', size: 6 * MiB + 7 },
+            { path: 'd.safetensors', size: 5 * MiB + 3 },
           ],
         },
       ],
@@ -164,5 +175,37 @@ describe('edges share chunks with their LAN peers', () => {
     // The rejected peer is skipped: a second pass serves the cached (verified) file.
     const again = await http(`${victim.url}/org/shared/resolve/main/c.safetensors`);
     expect(sha256(again.body)).toBe(file.sha256);
+  }, 90_000);
+
+  it('edges find each other through the Redis registry (no static list)', async () => {
+    const file = sim.repo('model', 'org/shared')!.file('main', 'd.safetensors')!;
+    const namespace = uniqueNamespace('edge');
+    const registered: ServiceProcess[] = [];
+    for (const name of ['reg-0', 'reg-1']) {
+      const port = await freePort();
+      const edge = await startService(
+        'mirror-edge',
+        {
+          DINGO_DATA_DIR: dir(),
+          DINGO_UPSTREAMS: gateway.url,
+          DINGO_CHUNK_SIZE: String(CHUNK),
+          DINGO_REDIS_URL: REDIS_URL,
+          DINGO_NAMESPACE: namespace,
+          DINGO_EDGE_ADVERTISE_URL: `http://127.0.0.1:${port}`,
+        },
+        { name, port },
+      );
+      registered.push(edge);
+      edges.push(edge);
+    }
+    sim.stats.reset();
+    for (const edge of registered) {
+      const res = await http(`${edge.url}/org/shared/resolve/main/d.safetensors`);
+      expect(sha256(res.body)).toBe(file.sha256);
+    }
+    expect(sim.stats.bytesServed({ sha256: file.sha256 })).toBe(file.size);
+    const [first, second] = await Promise.all(registered.map(peerStats));
+    expect(first.servedBytes).toBe(file.size);
+    expect(second.peerBytes).toBe(file.size);
   }, 90_000);
 });
