@@ -21,7 +21,7 @@ const ADVERT_TTL_MS = 2_000;
 export class PeerChunkFetcher implements ChunkPeers {
   private readonly log = new Logger(PeerChunkFetcher.name);
   private readonly agent: Agent;
-  private readonly hashes = new LRUCache<string, string>({ max: 20_000 });
+  private readonly hashes = new LRUCache<string, string>({ max: 4_096 });
   private readonly adverts = new LRUCache<string, Promise<Set<number>>>({ max: 1_000, ttl: ADVERT_TTL_MS });
 
   constructor(

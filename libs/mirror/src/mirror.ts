@@ -273,7 +273,7 @@ export class Mirror {
     return { chunkSize: blob.chunkSize, indexes };
   }
 
-  private readonly chunkHashes = new LRUCache<string, string>({ max: 20_000 });
+  private readonly chunkHashes = new LRUCache<string, string>({ max: 4_096 });
 
   /**
    * The sha256 of a chunk of a verified blob (the trust anchor edges check peers' copies against);
