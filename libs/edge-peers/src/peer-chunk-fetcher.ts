@@ -46,6 +46,10 @@ export class PeerChunkFetcher implements ChunkPeers {
         if ((await this.advert(peer, plan, signal)).has(index)) holders.push(peer);
       }),
     );
+    if (!holders.length) return undefined;
+    // No trusted hash (the gateway has not verified the blob): no peer's copy could be checked.
+    const sha256 = await this.trustedSha256(plan, index, signal);
+    if (!sha256) return undefined;
     // Spread the load: peers that hold the chunk are asked in a random order.
     holders.sort(() => Math.random() - 0.5);
     for (const peer of holders) {
@@ -61,11 +65,6 @@ export class PeerChunkFetcher implements ChunkPeers {
         await res.body.dump().catch(() => undefined);
         if (res.statusCode !== 404) this.failed(peer, new Error(`answered ${res.statusCode}`));
         continue;
-      }
-      const sha256 = await this.trustedSha256(plan, index, signal);
-      if (!sha256) {
-        res.body.destroy();
-        return undefined;
       }
       const body = res.body;
       return { peer, sha256, body, cancel: () => body.destroy() };
