@@ -86,7 +86,7 @@ export class PeerChunkController {
 }
 
 /**
- * The gateway's side: the sha256 of a chunk of a blob it verified, which edges check their peers'
+ * The gateway's side: the sha256 of a chunk it stores, which edges check their peers'
  * copies against. It reveals a hash of content only to a caller who already names the blob's hash.
  */
 @Controller('_dingo')
@@ -102,7 +102,7 @@ export class ChunkDigestController {
   ) {
     const args = chunkArgs(blob, index, chunkSize);
     const sha256 = await this.mirror.chunkSha256(blob, args.index, args.chunkSize);
-    if (!sha256) throw HubError.notFound('No verified chunk');
+    if (!sha256) throw HubError.notFound('No such chunk');
     return { blob, index: args.index, chunkSize: args.chunkSize, sha256 };
   }
 }
@@ -127,7 +127,7 @@ export class EdgePeersModule {
     };
   }
 
-  /** A gateway: tells edges the sha256 of the chunks of blobs it verified. */
+  /** A gateway: tells edges the sha256 of the chunks it stores. */
   static forGateway(mirror: () => Promise<Mirror>): DynamicModule {
     return {
       module: EdgePeersModule,

@@ -16,7 +16,7 @@ const ADVERT_TTL_MS = 2_000;
  * The mirror's `ChunkPeers` on an edge: asks the live peers that advertise a chunk for it, and the
  * gateway (the edge's upstream, trusted) for the chunk's sha256, which the puller checks the
  * peer's bytes against. A peer is never trusted: no redirect from it is followed (undici follows none), and a chunk with
- * no trusted hash (the gateway has not verified the blob) is not taken from a peer at all.
+ * no trusted hash (the gateway does not hold the chunk) is not taken from a peer at all.
  */
 export class PeerChunkFetcher implements ChunkPeers {
   private readonly log = new Logger(PeerChunkFetcher.name);
@@ -47,7 +47,7 @@ export class PeerChunkFetcher implements ChunkPeers {
       }),
     );
     if (!holders.length) return undefined;
-    // No trusted hash (the gateway has not verified the blob): no peer's copy could be checked.
+    // No trusted hash (the gateway does not hold the chunk): no peer's copy could be checked.
     const sha256 = await this.trustedSha256(plan, index, signal);
     if (!sha256) return undefined;
     // Spread the load: peers that hold the chunk are asked in a random order.
@@ -113,7 +113,7 @@ export class PeerChunkFetcher implements ChunkPeers {
     return held;
   }
 
-  /** The chunk's sha256 as the gateway computed it from the blob it verified; undefined if it cannot say. */
+  /** The chunk's sha256 as the gateway computed it from its stored copy; undefined if it cannot say. */
   private async trustedSha256(
     plan: BlobPlan,
     index: number,

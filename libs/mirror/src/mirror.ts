@@ -276,20 +276,21 @@ export class Mirror {
   private readonly chunkHashes = new LRUCache<string, string>({ max: 4_096 });
 
   /**
-   * The sha256 of a chunk of a verified blob (the trust anchor edges check peers' copies against);
-   * undefined unless the blob hashed to its name here and is cut into chunks of `chunkSize`.
+   * The sha256 of a stored chunk (the trust anchor edges check peers' copies against: a copy that
+   * matches is the very bytes this mirror would serve); undefined unless the chunk is stored and
+   * the blob is cut into chunks of `chunkSize`. Remembered only once the blob is verified (a chunk
+   * of an unverified blob may still be purged and pulled anew).
    */
   async chunkSha256(blobKey: BlobKey, index: number, chunkSize: number): Promise<string | undefined> {
     const name = `${blobKey}#${index}@${chunkSize}`;
     const known = this.chunkHashes.get(name);
     if (known) return known;
-    if (!(await this.ledger.isVerified(blobKey))) return undefined;
     const chunk = await this.sharedChunk(blobKey, index, chunkSize);
     if (!chunk) return undefined;
     const hash = createHash('sha256');
     for await (const part of chunk.body as AsyncIterable<Buffer>) hash.update(part);
     const sha = hash.digest('hex');
-    this.chunkHashes.set(name, sha);
+    if (await this.ledger.isVerified(blobKey)) this.chunkHashes.set(name, sha);
     return sha;
   }
 
