@@ -26,7 +26,11 @@ export class PeerDirectory {
     const beat = async () => {
       const now = Date.now();
       try {
-        if (this.self) await redis.zadd(key, now + heartbeatMs * 3, this.self);
+        if (this.self) {
+          await redis.zadd(key, now + heartbeatMs * 3, this.self);
+          // The set itself goes once no edge heartbeats any more.
+          await redis.pexpire(key, heartbeatMs * 3);
+        }
         await redis.zremrangebyscore(key, '-inf', now);
         this.registered = await redis.zrangebyscore(key, now, '+inf');
       } catch (err) {
