@@ -16,6 +16,7 @@ import { coalescingScenario } from './scenarios/coalescing';
 import { cliPullScenario } from './scenarios/cli-pull';
 import { coldDownloadScenario } from './scenarios/cold-download';
 import { coldTierScenario } from './scenarios/cold-tier';
+import { edgeMemoryScenario, edgePeersScenario } from './scenarios/edges';
 import { memoryScenario } from './scenarios/memory';
 import { metadataApiScenario } from './scenarios/metadata-api';
 import { modesScenario } from './scenarios/modes';
@@ -37,6 +38,8 @@ const SCENARIOS: Scenario[] = [
   coldTierScenario,
   cliPullScenario,
   uploadScenario,
+  edgeMemoryScenario,
+  edgePeersScenario,
 ];
 
 const started = Date.now();

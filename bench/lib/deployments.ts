@@ -218,3 +218,42 @@ export const LAUNCHERS: Record<DeploymentMode, (opts: DeploymentOptions) => Prom
   embedded: startEmbedded,
   distributed: startDistributed,
 };
+
+/** A mirror-edge process (compiled, like `npm start -- mirror-edge`) in front of a gateway. */
+export interface EdgeProcess {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash. */
+  kill(): void;
+}
+
+/** Starts a compiled edge whose only upstream is `gateway`; `env` adds DINGO_* (peers, low memory) and NODE_OPTIONS. */
+export async function startEdge(opts: {
+  repoRoot: string;
+  gateway: string;
+  dataDir: string;
+  port?: number;
+  env?: Record<string, string>;
+}): Promise<EdgeProcess> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const port = opts.port ?? (await freePort());
+  const edge = MirrorProcess.spawn(opts.repoRoot, 'apps/mirror-edge/src/main.ts', {
+    ...process.env,
+    DINGO_MODE: 'embedded',
+    DINGO_HOST: LOOPBACK,
+    DINGO_PORT: String(port),
+    DINGO_DATA_DIR: opts.dataDir,
+    DINGO_UPSTREAMS: opts.gateway,
+    DINGO_LOG_LEVEL: process.env.DINGO_LOG_LEVEL || 'warn',
+    ...opts.env,
+  });
+  const url = `http://${LOOPBACK}:${port}`;
+  try {
+    await waitForHttp(`${url}/health`, edge.child, edge.output);
+  } catch (err) {
+    await edge.stop();
+    throw err;
+  }
+  return { url, pid: edge.pid, stop: () => edge.stop(), kill: () => void edge.child.kill('SIGKILL') };
+}

@@ -4,6 +4,7 @@ import { AdminApiModule } from '@dingo/admin-api';
 import { AccessModule, AUTH_ENTITIES, AUTH_MIGRATIONS } from '@dingo/auth';
 import { Catalogue, CATALOGUE_ENTITIES, CATALOGUE_MIGRATIONS } from '@dingo/catalogue';
 import { DingoConfig } from '@dingo/config';
+import { EdgePeersModule } from '@dingo/edge-peers';
 import { HOSTED_ENTITIES, HOSTED_MIGRATIONS, HostedModule } from '@dingo/hosted';
 import { HubApiModule } from '@dingo/hub-api';
 import { XetMirrorModule } from '@dingo/xet-mirror';
@@ -79,6 +80,8 @@ export class GatewayModule {
           const built = await build();
           return { mirror: built.mirror, meta: built.adapters.meta, dataSource: await dataSource() };
         }),
+        // The chunk sha256 edges check their LAN peers' copies against, before the catch-all.
+        EdgePeersModule.forGateway(mirror),
         HubApiModule.forMirror(mirror, metrics),
       ],
       providers: [{ provide: MIRROR_ADAPTERS, useFactory: async () => (await build()).adapters }],

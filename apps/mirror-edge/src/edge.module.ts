@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DingoConfig } from '@dingo/config';
+import { attachEdgePeers, EdgePeersModule } from '@dingo/edge-peers';
 import { HubApiModule } from '@dingo/hub-api';
 import {
   createEmbeddedAdapters,
@@ -12,7 +13,8 @@ import {
 /**
  * A light caching node near users. The gateway speaks the Hub's protocol, so an edge is the same
  * mirror with the gateway as its only upstream: misses fill from the gateway, never from the
- * internet, and the edge keeps its own disk cache and works its own pull queue.
+ * internet, and the edge keeps its own disk cache and works its own pull queue. Edges on a LAN
+ * share chunks (libs/edge-peers): a missing chunk is asked of peer edges before the gateway.
  */
 @Module({})
 export class EdgeModule {
@@ -21,12 +23,18 @@ export class EdgeModule {
     const build = () =>
       (built ??= createEmbeddedAdapters(config).then((adapters) => {
         const edge = new Mirror(config, adapters);
+        // LAN peers (static list, Redis registry) are asked for a chunk before the gateway.
+        attachEdgePeers(edge, config);
         runMirrorWorkers(edge, adapters, config);
         return { edge, adapters };
       }));
     return {
       module: EdgeModule,
-      imports: [HubApiModule.forMirror(async () => (await build()).edge)],
+      // The peer routes must be registered before the Hub controller's `{*path}` catch-all.
+      imports: [
+        EdgePeersModule.forEdge(config, async () => (await build()).edge),
+        HubApiModule.forMirror(async () => (await build()).edge),
+      ],
       providers: [{ provide: MIRROR_ADAPTERS, useFactory: async () => (await build()).adapters }],
     };
   }

@@ -235,6 +235,23 @@ export const configSchema = z
         z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\*?$/, 'localNamespaces: a name or a `prefix*` pattern'),
       )
       .default([]),
+    /** A mirror-edge's LAN sharing with other edges (libs/edge-peers); ignored by other apps. */
+    edge: z
+      .object({
+        /**
+         * Peer edges on the LAN (`http://10.0.0.2:8091`), set by the operator: missing chunks are
+         * fetched from them before the gateway, each checked against the gateway's chunk sha256.
+         */
+        peers: z.array(z.url({ protocol: /^https?$/ })).default([]),
+        /** This edge's URL as peers reach it; with redisUrl it is registered there for discovery. */
+        advertiseUrl: z.url({ protocol: /^https?$/ }).optional(),
+        /** Bytes per second this edge serves to peers in total; 0 = unlimited. */
+        peerServeBytesPerSec: z.coerce.number().int().min(0).default(0),
+        /** A peer that does not answer (or stalls) this long is skipped. */
+        peerTimeoutMs: z.coerce.number().int().min(100).default(5_000),
+      })
+      .strict()
+      .default({ peers: [], peerServeBytesPerSec: 0, peerTimeoutMs: 5_000 }),
     /** Identity and access control (libs/auth). */
     auth: authSchema.default(authSchema.parse({})),
     /** Xet: HTTP-only or Xet-serving (libs/xet-mirror). */

@@ -55,6 +55,10 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_ADMIN_USER: (c, v) => (authOf(c).adminUser = v),
   DINGO_ADMIN_PASSWORD: (c, v) => (authOf(c).adminPassword = v),
   DINGO_LOCAL_NAMESPACES: (c, v) => (c.localNamespaces = list(v)),
+  DINGO_EDGE_PEERS: (c, v) => (edgeOf(c).peers = list(v)),
+  DINGO_EDGE_ADVERTISE_URL: (c, v) => (edgeOf(c).advertiseUrl = v),
+  DINGO_EDGE_PEER_RATE: (c, v) => (edgeOf(c).peerServeBytesPerSec = parseSize(v, 'DINGO_EDGE_PEER_RATE')),
+  DINGO_EDGE_PEER_TIMEOUT_MS: (c, v) => (edgeOf(c).peerTimeoutMs = v),
   DINGO_XET_MODE: (c, v) => (xetOf(c).mode = v),
   DINGO_XET_TOKEN_SECRET: (c, v) => (xetOf(c).tokenSecret = v),
   DINGO_XET_TOKEN_TTL_SECONDS: (c, v) => (xetOf(c).tokenTtlSeconds = v),
@@ -108,6 +112,12 @@ function coldOf(c: Record<string, unknown>): Record<string, unknown> {
 function xetOf(c: Record<string, unknown>): Record<string, unknown> {
   c.xet = { ...((c.xet as object) ?? {}) };
   return c.xet as Record<string, unknown>;
+}
+
+/** The `edge` section of a config input, created (as a copy) when env vars set its keys. */
+function edgeOf(c: Record<string, unknown>): Record<string, unknown> {
+  c.edge = { ...((c.edge as object) ?? {}) };
+  return c.edge as Record<string, unknown>;
 }
 
 /** The `auth` section of a config input, created (as a copy) when env vars set its keys. */

@@ -34,11 +34,15 @@ import { ChunkPuller } from './pull/chunk-puller';
 import { PullChunkJob, pullChunkHandler } from './pull/pull-chunk-job';
 import { StagingArea } from './pull/staging-area';
 import { UpstreamFileReader } from './pull/upstream-file-reader';
+import { ChunkPeers, PeerStats } from './pull/chunk-peers';
+import { readCheckedChunk } from './read/block-checked-stream';
 import { BlobReader } from './read/blob-reader';
 import { BlobUsage } from './storage/blob-usage';
 import { RetainedBlobs, StoragePolicy } from './storage/storage-policy';
 import { PullFileJob, PullSnapshotJob, RepoSync } from './sync/repo-sync';
 import { LocalListings, RepoObserver } from './repo-observer';
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 /** What the process that works the pull queues registers (the embedded gateway, or a sync-worker). */
 export interface MirrorJobHandlers {
@@ -254,6 +258,64 @@ export class Mirror {
     } catch {
       return false;
     }
+  }
+
+  /** Nodes to ask for a chunk before upstream (an edge's LAN peers, libs/edge-peers). */
+  useChunkPeers(peers: ChunkPeers): void {
+    this.puller.peers = peers;
+  }
+
+  /** Chunks that came from peers, and peers' copies rejected or broken off. */
+  peerStats(): PeerStats {
+    return { ...this.puller.peerStats };
+  }
+
+  /**
+   * A stored chunk for another node (a LAN peer), block-checked as it is read; undefined when the
+   * chunk is not stored or the blob is cut into chunks of another size than the asker's.
+   */
+  async sharedChunk(
+    blobKey: BlobKey,
+    index: number,
+    chunkSize: number,
+  ): Promise<{ size: number; body: Readable } | undefined> {
+    const blob = await this.adapters.meta.getBlob(blobKey);
+    if (!blob || blob.chunkSize !== chunkSize || blob.state === 'corrupt') return undefined;
+    const record = await this.ledger.stored({ blob: blobKey, index });
+    if (!record) return undefined;
+    return {
+      size: record.size,
+      body: await readCheckedChunk(this.adapters.store, record, 0, record.size - 1),
+    };
+  }
+
+  /** Indexes of a blob's stored chunks (what this node can share), with its chunk size. */
+  async sharedChunks(blobKey: BlobKey): Promise<{ chunkSize: number; indexes: number[] } | undefined> {
+    const blob = await this.adapters.meta.getBlob(blobKey);
+    if (!blob) return undefined;
+    const indexes = [...(await this.ledger.recordedIndexes(blobKey))].sort((a, b) => a - b);
+    return { chunkSize: blob.chunkSize, indexes };
+  }
+
+  private readonly chunkHashes = new LRUCache<string, string>({ max: 4_096 });
+
+  /**
+   * The sha256 of a stored chunk (the trust anchor edges check peers' copies against: a copy that
+   * matches is the very bytes this mirror would serve); undefined unless the chunk is stored and
+   * the blob is cut into chunks of `chunkSize`. Remembered only once the blob is verified (a chunk
+   * of an unverified blob may still be purged and pulled anew).
+   */
+  async chunkSha256(blobKey: BlobKey, index: number, chunkSize: number): Promise<string | undefined> {
+    const name = `${blobKey}#${index}@${chunkSize}`;
+    const known = this.chunkHashes.get(name);
+    if (known) return known;
+    const chunk = await this.sharedChunk(blobKey, index, chunkSize);
+    if (!chunk) return undefined;
+    const hash = createHash('sha256');
+    for await (const part of chunk.body as AsyncIterable<Buffer>) hash.update(part);
+    const sha = hash.digest('hex');
+    if (await this.ledger.isVerified(blobKey)) this.chunkHashes.set(name, sha);
+    return sha;
   }
 
   /** Deletes a blob's chunks (an admin removed every cached repo that used it). */

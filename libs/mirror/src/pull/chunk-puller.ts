@@ -11,6 +11,7 @@ import { BlobLedger } from '../blobs/blob-ledger';
 import { BlobPlan, chunkBounds } from '../blobs/blob-plan';
 import { BlockDigester, blockSizeFor } from '../blobs/block-digests';
 import { FileSource } from '../files/located-file';
+import { ChunkPeers, fillFromPeers, PeerStats } from './chunk-peers';
 import { StagingArea } from './staging-area';
 import { UpstreamFileError, UpstreamFileReader } from './upstream-file-reader';
 
@@ -61,6 +62,9 @@ export class ChunkPuller {
   private readonly recent = new LRUCache<string, ChunkDownload>({ max: 4096, ttl: 60_000 });
   private readonly stopping = new AbortController();
   readonly stats: PullStats = { upstreamBytes: 0, chunksPulled: 0, retries: 0 };
+  readonly peerStats: PeerStats = { peerBytes: 0, peerChunks: 0, peerRejections: 0, peerFailures: 0 };
+  /** Nodes asked for a chunk before upstream (an edge's LAN peers); none by default. */
+  peers?: ChunkPeers;
 
   constructor(
     private readonly ledger: BlobLedger,
@@ -187,6 +191,18 @@ export class ChunkPuller {
   ): Promise<void> {
     const { start, end, size } = chunkBounds(plan, index);
     const { retries, limiter } = this.options;
+    if (this.peers) {
+      const fromPeer = await fillFromPeers(
+        this.peers,
+        plan,
+        index,
+        file,
+        (data, position) => writeAt(staging.fd, data, data.length, position),
+        this.peerStats,
+        this.stopping.signal,
+      );
+      if (fromPeer) return this.store_(plan, index, file, staging, fromPeer);
+    }
     const digester = new BlockDigester(blockSizeFor(plan.chunkSize));
     for (let attempt = 0; file.written < size; attempt++) {
       try {
@@ -216,17 +232,25 @@ export class ChunkPuller {
         this.stats.retries++;
       }
     }
+    return this.store_(plan, index, file, staging, {
+      blockSize: digester.blockSize,
+      blockDigests: digester.finish(),
+    });
+  }
+
+  /** Stores the complete staging file and records it with its block digests. */
+  private async store_(
+    plan: BlobPlan,
+    index: number,
+    file: GrowingFile,
+    staging: Staging,
+    digests: { blockSize: number; blockDigests: string },
+  ): Promise<void> {
     staging.close();
     // Readers that attached before this point hold their own descriptors; later ones read the store.
     file.finish();
     await this.store.putFile({ blob: plan.key, index }, file.path);
-    await this.ledger.record({
-      blobKey: plan.key,
-      index,
-      size,
-      blockSize: digester.blockSize,
-      blockDigests: digester.finish(),
-    });
+    await this.ledger.record({ blobKey: plan.key, index, size: chunkBounds(plan, index).size, ...digests });
     this.stats.chunksPulled++;
     this.options.onChunkStored(plan, index);
   }

@@ -1,0 +1,3 @@
+export * from './peer-directory';
+export * from './peer-chunk-fetcher';
+export * from './edge-peers.module';
