@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { DingoConfig } from '@dingo/config';
 import { RateLimiter } from '@dingo/concurrency';
 import { HubError, RepoRef, ResolveRoute } from '@dingo/hub-protocol';
@@ -9,6 +10,7 @@ import { BlobKey, MemoryCachedChunkStore } from '@dingo/chunk-store';
 import {
   UpstreamAddressPolicy,
   UpstreamHttp,
+  OriginReport,
   UpstreamObserver,
   UpstreamRequest,
   UpstreamResponse,
@@ -29,6 +31,7 @@ import { HostedSlot, HostedSource } from './hosted/hosted-source';
 import { MirrorAdapters } from './mirror-adapters';
 import { ChunkPuller } from './pull/chunk-puller';
 import { PullChunkJob, pullChunkHandler } from './pull/pull-chunk-job';
+import { BlobSource, BlobSources } from './pull/blob-sources';
 import { StagingArea } from './pull/staging-area';
 import { UpstreamFileReader } from './pull/upstream-file-reader';
 import { BlobReader } from './read/blob-reader';
@@ -59,7 +62,10 @@ export interface MirrorStats {
   /** Jobs this process finished, per queue and outcome. */
   jobs: Record<string, { completed: number; failed: number }>;
   origins: ReturnType<UpstreamRouter['health']>;
+  extraSources: OriginReport[];
   offline: boolean;
+  /** File bytes pulled per source in multi-source pulls. */
+  bytesBySource: Record<string, number>;
 }
 
 /**
@@ -86,6 +92,8 @@ export class Mirror {
   private readonly sync: RepoSync;
   private readonly hosted = new HostedSlot();
   private readonly ingest: BlobIngest;
+  private readonly sources: BlobSources;
+  private readonly log = new Logger('Mirror');
 
   constructor(
     readonly config: DingoConfig,
@@ -96,7 +104,17 @@ export class Mirror {
       timeoutMs: config.upstreamTimeoutMs,
       policy: new UpstreamAddressPolicy(config.upstreams, config.upstreamAllowPrivate),
     });
-    this.router = new UpstreamRouter(this.http, config.upstreams);
+    this.router = new UpstreamRouter(this.http, config.upstreams, {
+      switchThresholdMs: config.switchThresholdMs,
+    });
+    this.router.observe({
+      answered: () => undefined,
+      failed: () => undefined,
+      switched: (from, to, why) => this.log.warn(`upstream switched from ${from} to ${to}: ${why}`),
+    });
+    // With one origin there is nothing to choose between: a down origin is retried by requests anyway.
+    if (config.upstreams.length > 1)
+      this.router.startProbing(config.probeIntervalSeconds * 1000, config.probePath);
     this.access = new CachedRepoAccess(
       meta,
       config.authVerdictTtlSeconds * 1000,
@@ -106,7 +124,12 @@ export class Mirror {
     const manifests = new CommitManifests(meta, this.router);
     const locator = new FileLocator(meta, this.router, this.access, manifests, revisions, this.hosted);
     const ledger = (this.ledger = new BlobLedger(meta, store, config.chunkSizeBytes));
-    this.verifier = new BlobVerifier(ledger, store);
+    const fileReader = new UpstreamFileReader(this.router);
+    this.sources = new BlobSources(this.router, fileReader, this.router.book, {
+      enabled: config.multiSource,
+      checkTimeoutMs: Math.min(config.upstreamTimeoutMs, 5_000),
+    });
+    this.verifier = new BlobVerifier(ledger, store, (plan) => this.sources.distrust(plan.key));
     this.usage = new BlobUsage(meta);
     this.storage = new StoragePolicy(meta, ledger, adapters.tiers, this.usage, {
       maxBytes: config.maxCacheBytes,
@@ -118,7 +141,8 @@ export class Mirror {
     });
     this.staging = new StagingArea(join(config.dataDir, 'staging'), config.minFreeBytes);
     this.staging.removeStale();
-    this.puller = new ChunkPuller(ledger, store, this.staging, new UpstreamFileReader(this.router), {
+    this.puller = new ChunkPuller(ledger, store, this.staging, fileReader, {
+      sources: this.sources,
       retries: config.upstreamRetries,
       lock: adapters.lock,
       lockTtlMs: config.clusterLockTtlMs,
@@ -324,13 +348,31 @@ export class Mirror {
     return { freeBytes: st.bavail * st.bsize, sizeBytes: st.blocks * st.bsize };
   }
 
-  upstreamHealth(): { offline: boolean; origins: ReturnType<UpstreamRouter['health']> } {
-    return { offline: this.router.offline, origins: this.router.health() };
+  upstreamHealth(): {
+    offline: boolean;
+    origins: ReturnType<UpstreamRouter['health']>;
+    extraSources: OriginReport[];
+  } {
+    const extra = this.sources.ids.filter((id) => !this.router.origins.includes(id));
+    return {
+      offline: this.router.offline,
+      origins: this.router.health(),
+      extraSources: this.router.book.snapshot(extra),
+    };
+  }
+
+  /**
+   * Another source of blob bytes besides the upstream hubs (e.g. ModelScope): chunks of a blob it
+   * confirms are pulled from it too, in parallel, by throughput; its trouble is in the origin book.
+   */
+  addBlobSource(source: BlobSource): void {
+    this.sources.addSource(source);
   }
 
   stats(): MirrorStats {
-    const { upstreamBytes, chunksPulled, retries } = this.puller.stats;
+    const { upstreamBytes, chunksPulled, retries, bytesBySource } = this.puller.stats;
     return {
+      bytesBySource: { ...bytesBySource },
       upstreamBytes,
       chunksPulled,
       pullRetries: retries,
@@ -357,6 +399,7 @@ export class Mirror {
   }
 
   private async shutdown(): Promise<void> {
+    this.router.stopProbing();
     await this.scrubber.stop();
     await this.storage.stop();
     // In parallel: each queue may give its running jobs a grace period.

@@ -1,5 +1,6 @@
 export * from './address-policy';
 export * from './upstream-client';
 export * from './upstream-body';
+export * from './origin-book';
 export * from './upstream-router';
 export * from './redirects';

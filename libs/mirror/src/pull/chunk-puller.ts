@@ -11,6 +11,7 @@ import { BlobLedger } from '../blobs/blob-ledger';
 import { BlobPlan, chunkBounds } from '../blobs/blob-plan';
 import { BlockDigester, blockSizeFor } from '../blobs/block-digests';
 import { FileSource } from '../files/located-file';
+import { BlobSource, BlobSources } from './blob-sources';
 import { StagingArea } from './staging-area';
 import { UpstreamFileError, UpstreamFileReader } from './upstream-file-reader';
 
@@ -18,6 +19,8 @@ export interface PullStats {
   upstreamBytes: number;
   chunksPulled: number;
   retries: number;
+  /** File bytes pulled, per source (multi-source pulls; the rest went through the router). */
+  bytesBySource: Record<string, number>;
 }
 
 /** The cross-node half of single-flight (RedisLock in distributed mode). */
@@ -38,6 +41,8 @@ export interface ChunkPullerOptions {
   lockTtlMs?: number;
   /** Caps upstream bytes per second across this process. */
   limiter?: RateLimiter;
+  /** Several sources of one blob: chunks are split between them (absent: all through the reader). */
+  sources?: BlobSources;
 }
 
 /** One chunk on its way from upstream: readers follow `file`; `done` settles once it is stored. */
@@ -60,7 +65,7 @@ export class ChunkPuller {
    */
   private readonly recent = new LRUCache<string, ChunkDownload>({ max: 4096, ttl: 60_000 });
   private readonly stopping = new AbortController();
-  readonly stats: PullStats = { upstreamBytes: 0, chunksPulled: 0, retries: 0 };
+  readonly stats: PullStats = { upstreamBytes: 0, chunksPulled: 0, retries: 0, bytesBySource: {} };
 
   constructor(
     private readonly ledger: BlobLedger,
@@ -177,7 +182,11 @@ export class ChunkPuller {
     await rm(file.path, { force: true });
   }
 
-  /** Pulls the chunk from upstream, resuming after failures, then stores and records it. */
+  /**
+   * Pulls the chunk from upstream, resuming after failures, then stores and records it. When the
+   * blob has several confirmed sources, each attempt goes to the one expected to finish first; a
+   * source that fails mid-chunk is put in trouble and the chunk resumes from another at once.
+   */
   private async fetch(
     plan: BlobPlan,
     index: number,
@@ -186,11 +195,21 @@ export class ChunkPuller {
     staging: Staging,
   ): Promise<void> {
     const { start, end, size } = chunkBounds(plan, index);
-    const { retries, limiter } = this.options;
+    const { retries, limiter, sources: blobSources } = this.options;
     const digester = new BlockDigester(blockSizeFor(plan.chunkSize));
+    const sources = blobSources ? await blobSources.sourcesFor(source) : [];
+    const failedHere = new Set<string>();
     for (let attempt = 0; file.written < size; attempt++) {
+      let picked: BlobSource | undefined;
+      let claim: ReturnType<BlobSources['claim']> | undefined;
       try {
-        const body = await this.reader.open(source, start + file.written, end, this.stopping.signal);
+        picked = sources.length ? blobSources!.pick(sources, size - file.written, failedHere) : undefined;
+        const from = start + file.written;
+        // Claimed before the request, so pulls starting meanwhile count these bytes as taken.
+        if (picked) claim = blobSources!.claim(picked.id, size - file.written);
+        const body = picked
+          ? await picked.open(source, from, end, this.stopping.signal)
+          : await this.reader.open(source, from, end, this.stopping.signal);
         for await (const part of body as AsyncIterable<Buffer>) {
           const take = Math.min(part.length, size - file.written);
           const piece = take === part.length ? part : part.subarray(0, take);
@@ -198,17 +217,36 @@ export class ChunkPuller {
           await writeAt(staging.fd, piece, take, file.written);
           digester.update(piece);
           this.stats.upstreamBytes += take;
+          if (picked) this.stats.bytesBySource[picked.id] = (this.stats.bytesBySource[picked.id] ?? 0) + take;
+          claim?.received(take);
           file.advance(take);
           if (file.written >= size) break;
         }
       } catch (err) {
+        if (picked && !this.stopping.signal.aborted) {
+          blobSources!.failed(picked.id, err);
+          failedHere.add(picked.id);
+        }
+        // Another source is ready: resume there at once (it does not use up a retry).
+        const another = picked && blobSources!.pick(sources, size - file.written, failedHere);
+        if (another && isRetryable(err, true) && !this.stopping.signal.aborted) {
+          this.stats.retries++;
+          this.log.warn(
+            `chunk ${plan.key}#${index}: ${picked!.id} failed (${(err as Error).message}); resuming at byte ${file.written} from ${another.id}`,
+          );
+          attempt--;
+          continue;
+        }
         if (!isRetryable(err) || attempt >= retries || this.stopping.signal.aborted) throw err;
         this.stats.retries++;
         this.log.warn(
           `chunk ${plan.key}#${index}: ${(err as Error).message}; resuming at byte ${file.written}`,
         );
+        failedHere.clear();
         await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000)));
         continue;
+      } finally {
+        claim?.release();
       }
       if (file.written < size) {
         if (attempt >= retries)
@@ -236,9 +274,10 @@ function live(download: ChunkDownload | undefined): ChunkDownload | undefined {
   return download && !download.file.failure ? download : undefined;
 }
 
-function isRetryable(err: unknown): boolean {
+/** `elsewhere`: another source may do better (a source that sent the wrong thing is its own fault). */
+function isRetryable(err: unknown, elsewhere = false): boolean {
   if (err instanceof UpstreamRefusedError || StagingArea.asNoSpace(err)) return false;
-  if (err instanceof UpstreamFileError) return err.retryable;
+  if (err instanceof UpstreamFileError) return err.retryable || elsewhere;
   return true; // connection resets, timeouts, unreachable origins
 }
 

@@ -23,7 +23,8 @@ interface CdnLocation {
  * follows its redirect to the CDN (checked: http(s), no loops, a bounded number of hops, and a
  * public address unless the origin is trusted), remembering the signed CDN URL (until it expires
  * or is refused) so later chunks go straight to the CDN. Credentials go to the hub only, never to
- * the CDN origin (a presigned S3 URL rejects a second auth mechanism).
+ * the CDN origin (a presigned S3 URL rejects a second auth mechanism). `origin` pins the hub
+ * request to one upstream origin (a source of a multi-source pull); its CDN URLs are kept apart.
  */
 export class UpstreamFileReader {
   private readonly cdn = new Map<string, CdnLocation>();
@@ -33,7 +34,13 @@ export class UpstreamFileReader {
     private readonly cdnUrlTtlMs = 10 * 60_000,
   ) {}
 
-  async open(source: FileSource, start: number, end: number, signal?: AbortSignal): Promise<Readable> {
+  async open(
+    source: FileSource,
+    start: number,
+    end: number,
+    signal?: AbortSignal,
+    origin?: string,
+  ): Promise<Readable> {
     const { file } = source;
     if (file.hosted)
       throw new UpstreamFileError(
@@ -41,7 +48,8 @@ export class UpstreamFileReader {
         false,
       );
     const range = `bytes=${start}-${end}`;
-    const cached = this.cdn.get(file.blobKey);
+    const cdnKey = origin ? `${origin} ${file.blobKey}` : file.blobKey;
+    const cached = this.cdn.get(cdnKey);
     if (cached && cached.expiresAt > Date.now()) {
       try {
         const res = await this.router.send({ url: cached.url, headers: fileHeaders(range), signal });
@@ -50,13 +58,14 @@ export class UpstreamFileReader {
       } catch (err) {
         if (signal?.aborted) throw err;
       }
-      this.cdn.delete(file.blobKey); // expired, refused or failing: ask the hub again
+      this.cdn.delete(cdnKey); // expired, refused or failing: ask the hub again
     }
     const path = `/${repoUrlPrefix(file.repo.type)}${file.repo.id}/resolve/${encodeRevision(file.commit)}/${encodeFilePath(file.path)}`;
     let res: UpstreamResponse = await this.router.send({
       url: path,
       headers: { ...fileHeaders(range), authorization: source.authorization },
       signal,
+      origin,
     });
     const visited = new Set<string>();
     let cdnUrl: string | undefined;
@@ -74,7 +83,7 @@ export class UpstreamFileReader {
     const body = this.bodyOf(res, start, end, file.size);
     if (body) {
       // Only a URL that delivered the bytes is worth going back to.
-      if (cdnUrl) this.cdn.set(file.blobKey, { url: cdnUrl, expiresAt: Date.now() + this.cdnUrlTtlMs });
+      if (cdnUrl) this.cdn.set(cdnKey, { url: cdnUrl, expiresAt: Date.now() + this.cdnUrlTtlMs });
       return body;
     }
     if (res.status === 200) throw new UpstreamFileError(`Upstream ignored Range ${range} for ${path}`, false);
