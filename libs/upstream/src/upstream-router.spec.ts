@@ -299,9 +299,14 @@ describe('UpstreamRouter: probes, switch threshold, 429/5xx/timeouts as trouble 
     const router = new UpstreamRouter(http, [A, B], { downForMs: 1_000 });
     expect((await router.send({ url: '/1' })).origin).toBe(B);
     expect(router.health()[0]).toEqual(expect.objectContaining({ trouble: '5xx', retryInMs: 1_000 }));
+    http.requests.length = 0;
+    await router.probe(A); // still backing off: not probed
+    expect(http.requests).toHaveLength(0);
+    now += 1_000;
     await router.probe(A);
     expect(router.health()[0]).toEqual(expect.objectContaining({ failures: 2, retryInMs: 2_000 }));
     status[A] = 200;
+    now += 2_000;
     await router.probe(A);
     expect(router.health()[0]).toEqual(expect.objectContaining({ up: true, trouble: null, failures: 0 }));
   });

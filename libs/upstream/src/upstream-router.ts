@@ -220,7 +220,7 @@ export class UpstreamRouter {
 
   /**
    * Probes every origin every `intervalMs` with a cheap request (`path`), so origins not in use are
-   * measured too and a recovered one comes back; an origin that asked for Retry-After is left alone.
+   * measured too and one in trouble is tried again once its backoff (or Retry-After) ends.
    */
   startProbing(intervalMs: number, path = '/api/models?limit=1'): void {
     this.stopProbing();
@@ -239,7 +239,8 @@ export class UpstreamRouter {
   /** One probe of `origin` (also what the interval runs); resolves when it answered or failed. */
   async probe(origin: string, path = '/api/models?limit=1'): Promise<void> {
     const state = this.book.get(origin);
-    if ((state.retryAfter && state.downUntil > Date.now()) || this.probesInFlight.has(origin)) return;
+    // An origin in trouble waits out its backoff (or Retry-After): a probe is its first try after.
+    if (state.downUntil > Date.now() || this.probesInFlight.has(origin)) return;
     this.probesInFlight.add(origin);
     state.lastProbeAt = Date.now();
     try {

@@ -47,7 +47,17 @@ describe('multi-source chunk pulls (BlobSources + ChunkPuller)', () => {
     await pullAll();
     expect(gets(HUB).length).toBeGreaterThan(0);
     expect(gets(HUB2).length).toBeGreaterThan(0);
-    expect(gets(HUB).length + gets(HUB2).length).toBe(4);
+    // Every chunk is cut in two (equal shares while neither is measured): one piece from each.
+    expect(
+      gets(HUB)
+        .map((r) => r.headers?.range)
+        .sort(),
+    ).toEqual(['bytes=0-7', 'bytes=16-23', 'bytes=32-39', 'bytes=48-55'].sort());
+    expect(
+      gets(HUB2)
+        .map((r) => r.headers?.range)
+        .sort(),
+    ).toEqual(['bytes=8-15', 'bytes=24-31', 'bytes=40-47', 'bytes=56-63'].sort());
     // The confirmation is one HEAD per origin for the blob, at its commit.
     const heads = core.upstream.requests.filter((r) => r.method === 'HEAD');
     expect(heads.map((r) => r.url).sort()).toEqual(
@@ -90,7 +100,7 @@ describe('multi-source chunk pulls (BlobSources + ChunkPuller)', () => {
     expect(core.puller.stats.bytesBySource[HUB2]).toBe(5 * failed.length);
   });
 
-  it('gives each piece to the source expected to finish first: shares follow measured throughput', async () => {
+  it('shares follow measured throughput (pieces of a chunk, and where the rest of a failed piece goes)', async () => {
     await setup();
     const book = core.router.book;
     const slow = { id: 'slow' } as BlobSource;
@@ -104,6 +114,11 @@ describe('multi-source chunk pulls (BlobSources + ChunkPuller)', () => {
       picks.push(s.id);
     }
     expect(picks.filter((p) => p === 'fast')).toHaveLength(6);
+    // A chunk is cut by throughput, the fastest taking the head.
+    expect(core.sources!.split([slow, fast], 400)).toEqual([
+      { from: 0, to: 300, source: fast },
+      { from: 300, to: 400, source: slow },
+    ]);
     // A source in trouble gets nothing; one to avoid neither.
     book.troubled('fast', '5xx');
     expect(core.sources!.pick([slow, fast], 100, new Set())!.id).toBe('slow');
@@ -124,7 +139,8 @@ describe('multi-source chunk pulls (BlobSources + ChunkPuller)', () => {
     await pullAll();
     expect(served.length).toBeGreaterThan(0);
     expect(gets(HUB2)).toHaveLength(0);
-    expect(served.length + gets(HUB).length).toBe(4);
+    expect(served.length).toBe(4);
+    expect(gets(HUB)).toHaveLength(4);
     expect(await core.ledger.isVerified(plan.key)).toBe(true);
   });
 

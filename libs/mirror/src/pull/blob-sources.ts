@@ -60,15 +60,27 @@ export interface BlobSourcesOptions {
   enabled: boolean;
   /** How long a source may take to confirm it serves a blob before it is left out of that pull. */
   checkTimeoutMs: number;
+  /** No source is given a piece of a chunk smaller than this (default 256 KiB). */
+  minPieceBytes?: number;
+}
+
+/** A contiguous part of a chunk (offsets within it, `to` exclusive) and the source to pull it from. */
+export interface ChunkPiece {
+  from: number;
+  to: number;
+  /** Undefined: through the router, as with one upstream. */
+  source?: BlobSource;
 }
 
 /**
- * Which sources serve a blob, and which of them pulls the next piece. A blob is split only between
+ * Which sources serve a blob, and how a chunk is shared between them. A blob is split only between
  * sources that confirmed the very same blob (and only when at least two did); a source that is in
- * trouble (OriginBook) is left out until it recovers. Each piece goes to the source expected to
- * finish it first given the bytes already assigned to it and its measured throughput, so shares
- * follow throughput; a source never measured counts as fast as the fastest, so it gets measured.
- * A blob that failed verification is pulled from one source only afterwards.
+ * trouble (OriginBook) is left out until it recovers. Every chunk is cut into one piece per source,
+ * sized by measured throughput (`split`), so all sources work on every chunk and a reader streaming
+ * in order never waits on a slow source's whole chunk; the rest of a failed piece goes to the
+ * source expected to finish it first (`pick`). A source never measured counts as fast as the
+ * fastest, so it gets measured. A blob that failed verification is pulled from one source only
+ * afterwards.
  */
 export class BlobSources {
   private readonly extras: BlobSource[] = [];
@@ -130,6 +142,39 @@ export class BlobSources {
       this.confirmations.set(key, check);
     }
     return check;
+  }
+
+  /**
+   * Cuts a chunk of `size` bytes into one contiguous piece per source that is up, sized by measured
+   * throughput so that all finish together; the fastest source takes the head (what a streaming
+   * reader needs first). A source never measured counts as fast as the fastest measured one.
+   */
+  split(sources: BlobSource[], size: number): ChunkPiece[] {
+    const now = Date.now();
+    let pool = sources.filter((s) => this.book.isUp(s.id, now));
+    if (!pool.length) return [{ from: 0, to: size }];
+    const minPiece = this.options.minPieceBytes ?? 256 * 1024;
+    const known = pool
+      .map((s) => this.book.get(s.id).throughputBps)
+      .filter((r): r is number => r !== undefined && r > 0);
+    const fallback = known.length ? Math.max(...known) : 1;
+    const rate = (s: BlobSource) => this.book.get(s.id).throughputBps || fallback;
+    pool = [...pool].sort((a, b) => rate(b) - rate(a));
+    // Drop the slowest while its share would be below the minimum piece.
+    while (pool.length > 1) {
+      const total = pool.reduce((a, s) => a + rate(s), 0);
+      if ((size * rate(pool[pool.length - 1])) / total >= minPiece) break;
+      pool.pop();
+    }
+    const total = pool.reduce((a, s) => a + rate(s), 0);
+    const pieces: ChunkPiece[] = [];
+    let from = 0;
+    pool.forEach((s, i) => {
+      const to = i === pool.length - 1 ? size : Math.min(size, from + Math.round((size * rate(s)) / total));
+      if (to > from) pieces.push({ from, to, source: s });
+      from = to;
+    });
+    return pieces;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { closeSync, openSync, write } from 'node:fs';
+import { closeSync, openSync, read, write } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { promisify } from 'node:util';
@@ -184,8 +184,7 @@ export class ChunkPuller {
 
   /**
    * Pulls the chunk from upstream, resuming after failures, then stores and records it. When the
-   * blob has several confirmed sources, each attempt goes to the one expected to finish first; a
-   * source that fails mid-chunk is put in trouble and the chunk resumes from another at once.
+   * blob has several confirmed sources, the chunk is cut into one piece per source (`pullPieces`).
    */
   private async fetch(
     plan: BlobPlan,
@@ -198,18 +197,10 @@ export class ChunkPuller {
     const { retries, limiter, sources: blobSources } = this.options;
     const digester = new BlockDigester(blockSizeFor(plan.chunkSize));
     const sources = blobSources ? await blobSources.sourcesFor(source) : [];
-    const failedHere = new Set<string>();
+    if (sources.length) await this.pullPieces(plan, index, source, file, staging, sources, digester);
     for (let attempt = 0; file.written < size; attempt++) {
-      let picked: BlobSource | undefined;
-      let claim: ReturnType<BlobSources['claim']> | undefined;
       try {
-        picked = sources.length ? blobSources!.pick(sources, size - file.written, failedHere) : undefined;
-        const from = start + file.written;
-        // Claimed before the request, so pulls starting meanwhile count these bytes as taken.
-        if (picked) claim = blobSources!.claim(picked.id, size - file.written);
-        const body = picked
-          ? await picked.open(source, from, end, this.stopping.signal)
-          : await this.reader.open(source, from, end, this.stopping.signal);
+        const body = await this.reader.open(source, start + file.written, end, this.stopping.signal);
         for await (const part of body as AsyncIterable<Buffer>) {
           const take = Math.min(part.length, size - file.written);
           const piece = take === part.length ? part : part.subarray(0, take);
@@ -217,36 +208,17 @@ export class ChunkPuller {
           await writeAt(staging.fd, piece, take, file.written);
           digester.update(piece);
           this.stats.upstreamBytes += take;
-          if (picked) this.stats.bytesBySource[picked.id] = (this.stats.bytesBySource[picked.id] ?? 0) + take;
-          claim?.received(take);
           file.advance(take);
           if (file.written >= size) break;
         }
       } catch (err) {
-        if (picked && !this.stopping.signal.aborted) {
-          blobSources!.failed(picked.id, err);
-          failedHere.add(picked.id);
-        }
-        // Another source is ready: resume there at once (it does not use up a retry).
-        const another = picked && blobSources!.pick(sources, size - file.written, failedHere);
-        if (another && isRetryable(err, true) && !this.stopping.signal.aborted) {
-          this.stats.retries++;
-          this.log.warn(
-            `chunk ${plan.key}#${index}: ${picked!.id} failed (${(err as Error).message}); resuming at byte ${file.written} from ${another.id}`,
-          );
-          attempt--;
-          continue;
-        }
         if (!isRetryable(err) || attempt >= retries || this.stopping.signal.aborted) throw err;
         this.stats.retries++;
         this.log.warn(
           `chunk ${plan.key}#${index}: ${(err as Error).message}; resuming at byte ${file.written}`,
         );
-        failedHere.clear();
         await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000)));
         continue;
-      } finally {
-        claim?.release();
       }
       if (file.written < size) {
         if (attempt >= retries)
@@ -267,6 +239,123 @@ export class ChunkPuller {
     });
     this.stats.chunksPulled++;
     this.options.onChunkStored(plan, index);
+  }
+
+  /**
+   * Pulls the pieces of one chunk from their sources in parallel, each written at its place in the
+   * staging file. Readers and the block digests follow the contiguous prefix: the head piece as it
+   * arrives, a later piece (read back from the file) once everything before it is there. A source
+   * that fails is put in trouble and the rest of its piece goes to another source at once; with no
+   * other source left, through the router after a backoff, up to `retries` times.
+   */
+  private async pullPieces(
+    plan: BlobPlan,
+    index: number,
+    source: FileSource,
+    file: GrowingFile,
+    staging: Staging,
+    sources: BlobSource[],
+    digester: BlockDigester,
+  ): Promise<void> {
+    const blobSources = this.options.sources!;
+    const { start, size } = chunkBounds(plan, index);
+    const { retries, limiter } = this.options;
+    const pieces = blobSources
+      .split(sources, size)
+      .map((p) => ({ ...p, written: 0, advanced: 0, length: p.to - p.from }));
+    const abort = new AbortController();
+    const onStop = () => abort.abort();
+    this.stopping.signal.addEventListener('abort', onStop, { once: true });
+    let frontier = 0;
+    let advancing: Promise<void> = Promise.resolve();
+    /** Moves readers and digests over what is now contiguous from the chunk's start. */
+    const advance = () =>
+      (advancing = advancing.then(async () => {
+        while (frontier < pieces.length) {
+          const p = pieces[frontier];
+          const n = p.written - p.advanced;
+          if (n > 0) {
+            const bytes = await readAt(staging.fd, n, p.from + p.advanced);
+            digester.update(bytes);
+            p.advanced += n;
+            file.advance(n);
+          }
+          if (p.advanced < p.length) return;
+          frontier++;
+        }
+      }));
+    const run = async (p: (typeof pieces)[number]): Promise<void> => {
+      const avoid = new Set<string>();
+      let from = p.source;
+      for (let attempt = 0; p.written < p.length;) {
+        const left = p.length - p.written;
+        const claim = from ? blobSources.claim(from.id, left) : undefined;
+        try {
+          const at = start + p.from + p.written;
+          const last = start + p.to - 1;
+          const body = from
+            ? await from.open(source, at, last, abort.signal)
+            : await this.reader.open(source, at, last, abort.signal);
+          for await (const part of body as AsyncIterable<Buffer>) {
+            const take = Math.min(part.length, p.length - p.written);
+            const piece = take === part.length ? part : part.subarray(0, take);
+            await limiter?.take(take);
+            await writeAt(staging.fd, piece, take, p.from + p.written);
+            p.written += take;
+            this.stats.upstreamBytes += take;
+            if (from) this.stats.bytesBySource[from.id] = (this.stats.bytesBySource[from.id] ?? 0) + take;
+            claim?.received(take);
+            void advance().catch(() => undefined);
+            if (p.written >= p.length) break;
+          }
+          if (p.written < p.length)
+            throw new UpstreamFileError(`Upstream body ended early for ${plan.key}#${index}`, true);
+        } catch (err) {
+          if (abort.signal.aborted) throw err;
+          if (from) {
+            blobSources.failed(from.id, err);
+            avoid.add(from.id);
+          }
+          // Another source is ready: the rest of the piece goes there at once.
+          const next = from && blobSources.pick(sources, p.length - p.written, avoid);
+          if (next && isRetryable(err, true)) {
+            this.stats.retries++;
+            this.log.warn(
+              `chunk ${plan.key}#${index}: ${from!.id} failed (${(err as Error).message}); its piece resumes at byte ${p.from + p.written} from ${next.id}`,
+            );
+            from = next;
+            continue;
+          }
+          if (!isRetryable(err) || attempt >= retries) throw err;
+          this.stats.retries++;
+          this.log.warn(
+            `chunk ${plan.key}#${index}: ${(err as Error).message}; resuming at byte ${p.from + p.written}`,
+          );
+          await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000)));
+          attempt++;
+          avoid.clear();
+          from = blobSources.pick(sources, p.length - p.written, avoid);
+        } finally {
+          claim?.release();
+        }
+      }
+    };
+    let failure: { reason: unknown } | undefined;
+    try {
+      await Promise.allSettled(
+        pieces.map((p) =>
+          run(p).catch((err) => {
+            // The first failure is the cause; the others are the abort it sends them.
+            failure ??= { reason: err };
+            abort.abort();
+          }),
+        ),
+      );
+      if (failure) throw failure.reason;
+      await advance();
+    } finally {
+      this.stopping.signal.removeEventListener('abort', onStop);
+    }
   }
 }
 
@@ -295,6 +384,17 @@ function closeOnce(fd: number): () => void {
 }
 
 const writeFd = promisify(write);
+const readFd = promisify(read);
+
+async function readAt(fd: number, length: number, position: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  for (let off = 0; off < length;) {
+    const { bytesRead } = await readFd(fd, buf, off, length - off, position + off);
+    if (bytesRead === 0) throw new Error(`staging file ended at ${position + off}`);
+    off += bytesRead;
+  }
+  return buf;
+}
 
 async function writeAt(fd: number, data: Buffer, length: number, position: number): Promise<void> {
   for (let off = 0; off < length;) {

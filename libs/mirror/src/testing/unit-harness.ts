@@ -111,7 +111,11 @@ export function dataPathCore(options: CoreOptions) {
   const ledger = new BlobLedger(meta, store, options.chunkSize);
   const fileReader = new UpstreamFileReader(router);
   const sources = options.multiSource
-    ? new BlobSources(router, fileReader, router.book, { enabled: true, checkTimeoutMs: 1_000 })
+    ? new BlobSources(router, fileReader, router.book, {
+        enabled: true,
+        checkTimeoutMs: 1_000,
+        minPieceBytes: 1,
+      })
     : undefined;
   const stagingDir = mkdtempSync(join(tmpdir(), 'mirror-unit-'));
   const staging = new StagingArea(stagingDir, 0);
