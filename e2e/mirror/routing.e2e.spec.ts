@@ -272,7 +272,8 @@ describe('issue 13.2: one file from two sources in parallel, weighted by through
     const ratio = alone.ms / both.ms;
     console.log(
       `two-source cold download: alone ${(alone.ms / 1000).toFixed(2)} s, both ${(both.ms / 1000).toFixed(2)} s ` +
-        `(x${ratio.toFixed(2)}, ideal x1.5); from A ${(fromA / MiB).toFixed(1)} MiB, from B ${(fromB / MiB).toFixed(1)} MiB`,
+        `(x${ratio.toFixed(2)}, ideal x1.5); from A ${(fromA / MiB).toFixed(1)} MiB, from B ${(fromB / MiB).toFixed(1)} MiB; ` +
+        `measured A ${((both.health[0].throughputBytesPerSec ?? 0) / MiB).toFixed(2)} MiB/s, B ${((both.health[1].throughputBytesPerSec ?? 0) / MiB).toFixed(2)} MiB/s`,
     );
     expect(ratio).toBeGreaterThan(1.25);
     // Shares follow throughput (4:2), and no byte is pulled twice.

@@ -17,10 +17,16 @@ describe('multi-source chunk pulls (BlobSources + ChunkPuller)', () => {
   async function setup(
     opts: {
       heads?: Record<string, Record<string, string>>;
-      ranged?: (origin: string, range: string | undefined) => FakeAnswer;
+      ranged?: (origin: string, range: string | undefined) => FakeAnswer | Promise<FakeAnswer>;
+      stealMinBytes?: number;
     } = {},
   ) {
-    core = dataPathCore({ chunkSize: 16, origins: [HUB, HUB2], multiSource: true });
+    core = dataPathCore({
+      chunkSize: 16,
+      origins: [HUB, HUB2],
+      multiSource: true,
+      stealMinBytes: opts.stealMinBytes,
+    });
     plan = await core.ledger.plan(file);
     core.upstream.answer((req) => {
       const origin = new URL(req.url).origin;
@@ -98,6 +104,37 @@ describe('multi-source chunk pulls (BlobSources + ChunkPuller)', () => {
     }
     expect(core.router.health()[1]).toEqual(expect.objectContaining({ origin: HUB2, up: false }));
     expect(core.puller.stats.bytesBySource[HUB2]).toBe(5 * failed.length);
+  });
+
+  it("a source out of work takes over the far end of a slow source's piece (work stealing)", async () => {
+    await setup({
+      stealMinBytes: 2,
+      ranged: async (origin, range) => {
+        const answer = rangeAnswer(bytes, range);
+        if (origin !== HUB2) return answer;
+        // HUB2 sends one byte, then waits before the rest: slow.
+        const body = answer.body as Buffer;
+        return {
+          ...answer,
+          body: Readable.from(
+            (async function* () {
+              yield body.subarray(0, 1);
+              await new Promise((r) => setTimeout(r, 100));
+              yield body.subarray(1);
+            })(),
+          ),
+        };
+      },
+    });
+    await core.puller.pull(plan, 0, { file }).done;
+    const hubRanges = gets(HUB).map((r) => r.headers?.range);
+    // HUB did its half (0-7), then took the end of HUB2's (8-15) and HUB2 stopped where it began.
+    expect(hubRanges[0]).toBe('bytes=0-7');
+    expect(hubRanges[1]).toMatch(/^bytes=(9|1[0-4])-15$/);
+    const chunk = await core.store.read({ blob: plan.key, index: 0 });
+    const parts: Buffer[] = [];
+    for await (const p of chunk as AsyncIterable<Buffer>) parts.push(p);
+    expect(Buffer.concat(parts)).toEqual(bytes.subarray(0, 16));
   });
 
   it('shares follow measured throughput (pieces of a chunk, and where the rest of a failed piece goes)', async () => {

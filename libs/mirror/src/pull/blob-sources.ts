@@ -62,6 +62,8 @@ export interface BlobSourcesOptions {
   checkTimeoutMs: number;
   /** No source is given a piece of a chunk smaller than this (default 256 KiB). */
   minPieceBytes?: number;
+  /** A source out of work takes over part of another's piece only if it gets this much (default minPieceBytes). */
+  stealMinBytes?: number;
 }
 
 /** A contiguous part of a chunk (offsets within it, `to` exclusive) and the source to pull it from. */
@@ -160,21 +162,33 @@ export class BlobSources {
     const fallback = known.length ? Math.max(...known) : 1;
     const rate = (s: BlobSource) => this.book.get(s.id).throughputBps || fallback;
     pool = [...pool].sort((a, b) => rate(b) - rate(a));
-    // Drop the slowest while its share would be below the minimum piece.
-    while (pool.length > 1) {
-      const total = pool.reduce((a, s) => a + rate(s), 0);
-      if ((size * rate(pool[pool.length - 1])) / total >= minPiece) break;
-      pool.pop();
-    }
+    // Every source keeps at least a minimum piece, so one measured slow once is measured again
+    // (the puller's work stealing keeps a slow piece from holding the chunk up).
+    const floor = Math.min(minPiece, Math.floor(size / pool.length));
     const total = pool.reduce((a, s) => a + rate(s), 0);
     const pieces: ChunkPiece[] = [];
     let from = 0;
     pool.forEach((s, i) => {
-      const to = i === pool.length - 1 ? size : Math.min(size, from + Math.round((size * rate(s)) / total));
+      const rest = pool.length - 1 - i;
+      const share = Math.max(floor, Math.round((size * rate(s)) / total));
+      const to = rest === 0 ? size : Math.min(size - rest * floor, from + share);
       if (to > from) pieces.push({ from, to, source: s });
       from = to;
     });
     return pieces;
+  }
+
+  /** Measured bytes/s of a source; one never measured counts as fast as the fastest of `among`. */
+  rateOf(id: string, among: BlobSource[]): number {
+    const rate = this.book.get(id).throughputBps;
+    if (rate) return rate;
+    const known = among.map((s) => this.book.get(s.id).throughputBps ?? 0);
+    return Math.max(1, ...known);
+  }
+
+  /** A source out of work takes over the end of another's piece only if it gets at least this much. */
+  get stealMinBytes(): number {
+    return this.options.stealMinBytes ?? this.options.minPieceBytes ?? 256 * 1024;
   }
 
   /**

@@ -11,7 +11,7 @@ import { BlobLedger } from '../blobs/blob-ledger';
 import { BlobPlan, chunkBounds } from '../blobs/blob-plan';
 import { BlockDigester, blockSizeFor } from '../blobs/block-digests';
 import { FileSource } from '../files/located-file';
-import { BlobSource, BlobSources } from './blob-sources';
+import { BlobSource, BlobSources, ChunkPiece } from './blob-sources';
 import { StagingArea } from './staging-area';
 import { UpstreamFileError, UpstreamFileReader } from './upstream-file-reader';
 
@@ -260,9 +260,38 @@ export class ChunkPuller {
     const blobSources = this.options.sources!;
     const { start, size } = chunkBounds(plan, index);
     const { retries, limiter } = this.options;
-    const pieces = blobSources
+    type Piece = ChunkPiece & { written: number; reserved: number; advanced: number; running: boolean };
+    const pieces: Piece[] = blobSources
       .split(sources, size)
-      .map((p) => ({ ...p, written: 0, advanced: 0, length: p.to - p.from }));
+      .map((p) => ({ ...p, written: 0, reserved: 0, advanced: 0, running: true }));
+    const length = (p: Piece) => p.to - p.from;
+    /**
+     * Work stealing: a source that finished its piece takes the far end of the piece with the most
+     * bytes left, in proportion to the two sources' throughput; the owner stops where it begins.
+     */
+    const steal = (thief: BlobSource): Piece | undefined => {
+      let victim: Piece | undefined;
+      for (const q of pieces)
+        if (q.running && length(q) - q.reserved > (victim ? length(victim) - victim.reserved : 0)) victim = q;
+      if (!victim) return undefined;
+      const left = length(victim) - victim.reserved;
+      const mine = blobSources.rateOf(thief.id, sources);
+      const theirs = victim.source ? blobSources.rateOf(victim.source.id, sources) : mine;
+      const take = Math.floor((left * mine) / (mine + theirs));
+      if (take < blobSources.stealMinBytes || left - take < 1) return undefined;
+      const piece: Piece = {
+        from: victim.to - take,
+        to: victim.to,
+        source: thief,
+        written: 0,
+        reserved: 0,
+        advanced: 0,
+        running: true,
+      };
+      victim.to -= take;
+      pieces.splice(pieces.indexOf(victim) + 1, 0, piece);
+      return piece;
+    };
     const abort = new AbortController();
     const onStop = () => abort.abort();
     this.stopping.signal.addEventListener('abort', onStop, { once: true });
@@ -280,15 +309,15 @@ export class ChunkPuller {
             p.advanced += n;
             file.advance(n);
           }
-          if (p.advanced < p.length) return;
+          if (p.advanced < length(p)) return;
           frontier++;
         }
       }));
-    const run = async (p: (typeof pieces)[number]): Promise<void> => {
+    const run = async (p: Piece): Promise<void> => {
       const avoid = new Set<string>();
       let from = p.source;
-      for (let attempt = 0; p.written < p.length;) {
-        const left = p.length - p.written;
+      for (let attempt = 0; p.written < length(p);) {
+        const left = length(p) - p.written;
         const claim = from ? blobSources.claim(from.id, left) : undefined;
         try {
           const at = start + p.from + p.written;
@@ -297,8 +326,10 @@ export class ChunkPuller {
             ? await from.open(source, at, last, abort.signal)
             : await this.reader.open(source, at, last, abort.signal);
           for await (const part of body as AsyncIterable<Buffer>) {
-            const take = Math.min(part.length, p.length - p.written);
+            const take = Math.min(part.length, length(p) - p.written);
+            if (take <= 0) break; // the rest of the piece was stolen
             const piece = take === part.length ? part : part.subarray(0, take);
+            p.reserved = p.written + take;
             await limiter?.take(take);
             await writeAt(staging.fd, piece, take, p.from + p.written);
             p.written += take;
@@ -306,18 +337,19 @@ export class ChunkPuller {
             if (from) this.stats.bytesBySource[from.id] = (this.stats.bytesBySource[from.id] ?? 0) + take;
             claim?.received(take);
             void advance().catch(() => undefined);
-            if (p.written >= p.length) break;
+            if (p.written >= length(p)) break;
           }
-          if (p.written < p.length)
+          if (p.written < length(p))
             throw new UpstreamFileError(`Upstream body ended early for ${plan.key}#${index}`, true);
         } catch (err) {
+          p.reserved = p.written;
           if (abort.signal.aborted) throw err;
           if (from) {
             blobSources.failed(from.id, err);
             avoid.add(from.id);
           }
           // Another source is ready: the rest of the piece goes there at once.
-          const next = from && blobSources.pick(sources, p.length - p.written, avoid);
+          const next = from && blobSources.pick(sources, length(p) - p.written, avoid);
           if (next && isRetryable(err, true)) {
             this.stats.retries++;
             this.log.warn(
@@ -334,11 +366,14 @@ export class ChunkPuller {
           await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000)));
           attempt++;
           avoid.clear();
-          from = blobSources.pick(sources, p.length - p.written, avoid);
+          from = blobSources.pick(sources, length(p) - p.written, avoid);
         } finally {
           claim?.release();
         }
       }
+      p.running = false;
+      const more = from && steal(from);
+      if (more) await run(more);
     };
     let failure: { reason: unknown } | undefined;
     try {

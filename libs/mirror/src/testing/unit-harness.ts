@@ -101,6 +101,8 @@ export interface CoreOptions {
   /** Upstream origins (default: HUB only); with several, `multiSource` splits blobs between them. */
   origins?: string[];
   multiSource?: boolean;
+  /** Work stealing between pieces of a chunk (off unless given: exact ranges in most tests). */
+  stealMinBytes?: number;
 }
 
 export function dataPathCore(options: CoreOptions) {
@@ -115,6 +117,7 @@ export function dataPathCore(options: CoreOptions) {
         enabled: true,
         checkTimeoutMs: 1_000,
         minPieceBytes: 1,
+        stealMinBytes: options.stealMinBytes ?? 2 ** 30,
       })
     : undefined;
   const stagingDir = mkdtempSync(join(tmpdir(), 'mirror-unit-'));
