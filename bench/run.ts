@@ -19,6 +19,7 @@ import { metadataApiScenario } from './scenarios/metadata-api';
 import { modesScenario } from './scenarios/modes';
 import { BenchContext, BenchFiles, Scenario, ScenarioResult, ScenarioSkipped } from './scenarios/scenario';
 import { ttfbScenario } from './scenarios/ttfb';
+import { twoSourceScenario } from './scenarios/two-source';
 import { xetScenario } from './scenarios/xet';
 
 /** In run order; memory and modes report on what cache-hit and coalescing measured. */
@@ -31,6 +32,7 @@ const SCENARIOS: Scenario[] = [
   memoryScenario,
   modesScenario,
   xetScenario,
+  twoSourceScenario,
 ];
 
 const started = Date.now();
@@ -172,6 +174,8 @@ async function main(): Promise<void> {
       bandwidthPerConnection: settings.upstream.bandwidthPerConnection,
       latencyMs: settings.upstream.latencyMs,
     },
+    uplinkFast: { bandwidthTotal: settings.twoSource.fastBytesPerSec },
+    uplinkSlow: { bandwidthTotal: settings.twoSource.slowBytesPerSec },
   });
   const cleanup = async () => {
     await sim.stop().catch(() => undefined);
@@ -207,6 +211,7 @@ async function main(): Promise<void> {
       ttfb: settings.ttfb,
       coalesce: settings.coalesce,
       upstream: settings.upstream,
+      twoSource: settings.twoSource,
       api: settings.api,
       profile: settings.profile,
       distributed: settings.distributed,
