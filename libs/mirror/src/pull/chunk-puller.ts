@@ -297,22 +297,38 @@ export class ChunkPuller {
     this.stopping.signal.addEventListener('abort', onStop, { once: true });
     let frontier = 0;
     let advancing: Promise<void> = Promise.resolve();
-    /** Moves readers and digests over what is now contiguous from the chunk's start. */
-    const advance = () =>
-      (advancing = advancing.then(async () => {
-        while (frontier < pieces.length) {
-          const p = pieces[frontier];
-          const n = p.written - p.advanced;
-          if (n > 0) {
-            const bytes = await readAt(staging.fd, n, p.from + p.advanced);
-            digester.update(bytes);
-            p.advanced += n;
-            file.advance(n);
+    let queued = 0;
+    /** Moves readers and digests over what is now contiguous from the chunk's start (read back from the file). */
+    const advance = () => {
+      queued++;
+      return (advancing = advancing
+        .then(async () => {
+          while (frontier < pieces.length) {
+            const p = pieces[frontier];
+            const n = p.written - p.advanced;
+            if (n > 0) {
+              const bytes = await readAt(staging.fd, n, p.from + p.advanced);
+              digester.update(bytes);
+              p.advanced += n;
+              file.advance(n);
+            }
+            if (p.advanced < length(p)) return;
+            frontier++;
           }
-          if (p.advanced < length(p)) return;
-          frontier++;
-        }
-      }));
+        })
+        .finally(() => queued--));
+    };
+    /** The piece that is the contiguous front, with nothing queued, digests what it just wrote as it is. */
+    const wrote = (p: Piece, bytes: Buffer) => {
+      if (queued === 0 && pieces[frontier] === p && p.advanced + bytes.length === p.written) {
+        digester.update(bytes);
+        p.advanced = p.written;
+        file.advance(bytes.length);
+        if (p.advanced < length(p)) return;
+        frontier++;
+      }
+      void advance().catch(() => undefined);
+    };
     const run = async (p: Piece): Promise<void> => {
       const avoid = new Set<string>();
       let from = p.source;
@@ -336,7 +352,7 @@ export class ChunkPuller {
             this.stats.upstreamBytes += take;
             if (from) this.stats.bytesBySource[from.id] = (this.stats.bytesBySource[from.id] ?? 0) + take;
             claim?.received(take);
-            void advance().catch(() => undefined);
+            wrote(p, piece);
             if (p.written >= length(p)) break;
           }
           if (p.written < length(p))
