@@ -69,9 +69,9 @@ export function loadBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
       clients: int('DINGO_BENCH_COALESCE_CLIENTS', 32, 16),
     },
     twoSource: {
-      size: size('DINGO_BENCH_TWO_SOURCE_SIZE', '128MiB', '64MiB'),
-      fastBytesPerSec: size('DINGO_BENCH_TWO_SOURCE_FAST', '16MiB', '16MiB'),
-      slowBytesPerSec: size('DINGO_BENCH_TWO_SOURCE_SLOW', '8MiB', '8MiB'),
+      size: size('DINGO_BENCH_TWO_SOURCE_SIZE', '64MiB', '48MiB'),
+      fastBytesPerSec: size('DINGO_BENCH_TWO_SOURCE_FAST', '6MiB', '6MiB'),
+      slowBytesPerSec: size('DINGO_BENCH_TWO_SOURCE_SLOW', '3MiB', '3MiB'),
     },
     upstream: {
       bandwidthPerConnection: size('DINGO_BENCH_UPSTREAM_BANDWIDTH', '20MiB', '20MiB'),
