@@ -271,6 +271,8 @@ describe('issue 13.2: one file from two sources in parallel, weighted by through
     expect(b.sim.repo('model', 'org/model')!.file('main', 'model.safetensors')!.sha256).toBe(file().sha256);
     const alone = await coldDownload([a.sim]);
     expect(sha256(alone.body)).toBe(file().sha256);
+    // With one upstream too, its throughput is measured (for /health, metrics, `dingo status`).
+    expect(alone.health[0].throughputBytesPerSec).toBeGreaterThan(1 * MiB);
     const both = await coldDownload([a.sim, b.sim]);
     expect(both.status).toBe(200);
     expect(sha256(both.body)).toBe(file().sha256);

@@ -237,6 +237,11 @@ export class BlobSources {
     };
   }
 
+  /** Meters a transfer through the router (one source): counted for the origin requests go to now. */
+  meterRouted(): { add(bytes: number): void; end(): void } {
+    return this.book.transfer(this.router.primary);
+  }
+
   /**
    * A source failed a piece: it is in trouble (its share goes to the others) unless the router
    * already put it there (a hub origin that did not answer, or answered 429/5xx).

@@ -199,8 +199,10 @@ export class ChunkPuller {
     const sources = blobSources ? await blobSources.sourcesFor(source) : [];
     if (sources.length) await this.pullPieces(plan, index, source, file, staging, sources, digester);
     for (let attempt = 0; file.written < size; attempt++) {
+      let meter: ReturnType<BlobSources['meterRouted']> | undefined;
       try {
         const body = await this.reader.open(source, start + file.written, end, this.stopping.signal);
+        meter = blobSources?.meterRouted();
         for await (const part of body as AsyncIterable<Buffer>) {
           const take = Math.min(part.length, size - file.written);
           const piece = take === part.length ? part : part.subarray(0, take);
@@ -208,10 +210,13 @@ export class ChunkPuller {
           await writeAt(staging.fd, piece, take, file.written);
           digester.update(piece);
           this.stats.upstreamBytes += take;
+          meter?.add(take);
           file.advance(take);
           if (file.written >= size) break;
         }
+        meter?.end();
       } catch (err) {
+        meter?.end();
         if (!isRetryable(err) || attempt >= retries || this.stopping.signal.aborted) throw err;
         this.stats.retries++;
         this.log.warn(
