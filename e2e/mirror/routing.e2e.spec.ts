@@ -296,6 +296,32 @@ describe('issue 13.2: one file from two sources in parallel, weighted by through
     expect(ha.throughputBytesPerSec! / hb.throughputBytesPerSec!).toBeGreaterThan(1.3);
   }, 60_000);
 
+  it('a lying source (right headers, wrong bytes) poisons nothing: the blob fails its hash, is dropped, and is pulled again from one source', async () => {
+    const small = a.sim.repo('model', 'org/model')!.file('main', 'small.safetensors')!;
+    // B confirms the blob (same commit, same sha256) but flips a byte in every body it sends.
+    b.sim.injectFault(/.*/, { kind: 'corrupt', atByte: 1000 }, 1000);
+    const g = await startGateway([a.sim, b.sim], { DINGO_PROBE_INTERVAL_SECONDS: '0' });
+    try {
+      const path = '/org/model/resolve/main/small.safetensors';
+      // The first client meets the lie: its download is cut off or, if it ended, does not hash right.
+      const first = await get(g.gw, path).catch(() => undefined);
+      if (first) expect(sha256(first.body)).not.toBe(small.sha256);
+      const metrics = async () => (await fetch(`${g.gw.url}/metrics`)).text();
+      await until(
+        async () => /^dingo_blob_verification_failures_total [1-9]/m.test(await metrics()),
+        10_000,
+        'the blob failed its hash',
+      );
+      b.sim.stats.reset();
+      const again = await get(g.gw, path);
+      expect(sha256(again.body)).toBe(small.sha256);
+      expect(b.sim.stats.bytesServed({ sha256: small.sha256 })).toBe(0);
+    } finally {
+      b.sim.clearFaults();
+      await g.stop();
+    }
+  }, 60_000);
+
   it('a source that fails mid-chunk loses its share; the chunks resume from the other; the file is right', async () => {
     // B breaks every CDN transfer after 100 KiB, 20 times.
     b.sim.injectFault(/.*/, { kind: 'reset', afterBytes: 100 * 1024 }, 20);
