@@ -23,6 +23,7 @@ import { modesScenario } from './scenarios/modes';
 import { BenchContext, BenchFiles, Scenario, ScenarioResult, ScenarioSkipped } from './scenarios/scenario';
 import { ttfbScenario } from './scenarios/ttfb';
 import { uploadScenario } from './scenarios/upload';
+import { twoSourceScenario } from './scenarios/two-source';
 import { xetScenario } from './scenarios/xet';
 
 /** In run order; memory and modes report on what cache-hit and coalescing measured. */
@@ -40,6 +41,7 @@ const SCENARIOS: Scenario[] = [
   uploadScenario,
   edgeMemoryScenario,
   edgePeersScenario,
+  twoSourceScenario,
 ];
 
 const started = Date.now();
@@ -184,6 +186,8 @@ async function main(): Promise<void> {
       // same host name (ports ignored) and would miss the metadata the hub's 302 carries.
       cdnHost: '127.0.0.2',
     },
+    uplinkFast: { bandwidthTotal: settings.twoSource.fastBytesPerSec },
+    uplinkSlow: { bandwidthTotal: settings.twoSource.slowBytesPerSec },
   });
   const cleanup = async () => {
     await sim.stop().catch(() => undefined);
@@ -222,6 +226,7 @@ async function main(): Promise<void> {
       ttfb: settings.ttfb,
       coalesce: settings.coalesce,
       upstream: settings.upstream,
+      twoSource: settings.twoSource,
       api: settings.api,
       profile: settings.profile,
       distributed: settings.distributed,

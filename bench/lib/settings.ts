@@ -27,6 +27,8 @@ export interface BenchSettings {
   coalesce: { size: number; clients: number };
   /** Upstream shaping for the cold scenarios (2-4). */
   upstream: { bandwidthPerConnection: number; latencyMs: number };
+  /** Two upstreams capped (all connections together) at different speeds: one file from both. */
+  twoSource: { size: number; fastBytesPerSec: number; slowBytesPerSec: number };
   api: { durationSeconds: number; connections: number };
   /** 'auto': profile the gateway when a cache-hit ratio falls below `profileBelowRatio`. */
   profile: 'auto' | 'always' | 'never';
@@ -74,6 +76,11 @@ export function loadBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
     coalesce: {
       size: size('DINGO_BENCH_COALESCE_SIZE', '256MiB', '64MiB'),
       clients: int('DINGO_BENCH_COALESCE_CLIENTS', 32, 16),
+    },
+    twoSource: {
+      size: size('DINGO_BENCH_TWO_SOURCE_SIZE', '64MiB', '48MiB'),
+      fastBytesPerSec: size('DINGO_BENCH_TWO_SOURCE_FAST', '6MiB', '6MiB'),
+      slowBytesPerSec: size('DINGO_BENCH_TWO_SOURCE_SLOW', '3MiB', '3MiB'),
     },
     upstream: {
       bandwidthPerConnection: size('DINGO_BENCH_UPSTREAM_BANDWIDTH', '20MiB', '20MiB'),

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { HubSimulator, SimRepoSpec, SimOptions } from '@dingo/hub-simulator';
 import { serveIpc } from './ipc';
 
-export type SimInstanceName = 'fast' | 'shaped';
+/** `uplinkFast`/`uplinkSlow`: two upstreams with total caps of different speeds (two-source scenario). */
+export type SimInstanceName = 'fast' | 'shaped' | 'uplinkFast' | 'uplinkSlow';
 
 export interface SimFileSummary {
   repo: string;

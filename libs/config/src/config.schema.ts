@@ -131,6 +131,17 @@ export const configSchema = z
      */
     upstreamAllowPrivate: z.union([z.boolean(), z.array(z.url({ protocol: /^https?$/ }))]).default(false),
     upstreams: upstreamList.default(['https://huggingface.co']),
+    /** Switch to another upstream origin when the current one is this much slower (ms, moving averages). */
+    switchThresholdMs: z.coerce.number().int().min(0).default(300),
+    /** Every upstream origin is probed this often (latency, trouble, recovery); 0 = off. */
+    probeIntervalSeconds: z.coerce.number().min(0).default(30),
+    /** The cheap request a probe sends to each origin (a relative path). */
+    probePath: z.string().startsWith('/').default('/api/models?limit=1'),
+    /**
+     * When several upstream origins serve the same blob (same commit, same sha256/git blob id), pull
+     * its chunks from all of them in parallel, weighted by measured throughput.
+     */
+    multiSource: z.boolean().default(true),
     dataDir: z.string().min(1).default('./data'),
     chunkSizeBytes: z.coerce
       .number()

@@ -52,6 +52,7 @@ export class HubSimulator {
     const writer = new ResponseWriter(this.statsRecorder, this.faults, {
       latencyMs: opts.latencyMs ?? 0,
       bandwidthPerConnection: opts.bandwidthPerConnection ?? 0,
+      bandwidthTotal: opts.bandwidthTotal ?? 0,
     });
     const ctx: SimContext = {
       registry: this.registry,

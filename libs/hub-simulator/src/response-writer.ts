@@ -14,6 +14,8 @@ export interface WriterSettings {
   latencyMs: number;
   /** Bytes/s per connection for file content bodies; 0 = unlimited. */
   bandwidthPerConnection: number;
+  /** Bytes/s for all file content bodies of this origin together (its uplink); 0/undefined = unlimited. */
+  bandwidthTotal?: number;
 }
 
 export type ErrorRenderer = (err: HubError) => SimResponse;
@@ -26,12 +28,16 @@ const READ_CHUNK = 256 * 1024;
  */
 export class ResponseWriter {
   private readonly buckets = new WeakMap<Socket, TokenBucket>();
+  /** Shared by every connection when the simulator has a total cap. */
+  private readonly total?: TokenBucket;
 
   constructor(
     private readonly stats: StatsRecorder,
     private readonly faults: FaultInjector,
     private readonly settings: WriterSettings,
-  ) {}
+  ) {
+    if (settings.bandwidthTotal) this.total = new TokenBucket(settings.bandwidthTotal);
+  }
 
   async serve(
     origin: SimOrigin,
@@ -92,6 +98,7 @@ export class ResponseWriter {
     const stopAt = fault ? fault.afterBytes : Infinity;
     const paced = response.content && this.settings.bandwidthPerConnection > 0 && socket;
     const bucket = paced ? this.bucketFor(socket) : undefined;
+    const total = response.content ? this.total : undefined;
     const content = response.content;
     const body = response.body!;
     const stream = Buffer.isBuffer(body)
@@ -107,6 +114,7 @@ export class ResponseWriter {
           if (sent >= stopAt) return this.fire(res, fault!);
           let n = Math.min(rest.length, stopAt - sent);
           if (bucket) n = await bucket.take(n);
+          if (total) n = await total.take(n);
           if (res.destroyed) return;
           const piece = rest.subarray(0, n);
           rest = rest.subarray(n);

@@ -77,6 +77,11 @@ export interface SimOptions {
   tokens?: Record<string, SimTokenGrant>;
   /** Bytes/s cap for each connection's file body (hub resolve + CDN); 0/undefined = unlimited. */
   bandwidthPerConnection?: number;
+  /**
+   * Bytes/s cap for all file bodies together (hub resolve + CDN), like one uplink; 0/undefined =
+   * unlimited (the default, like the Hub). Two simulators with different caps model two upstreams.
+   */
+  bandwidthTotal?: number;
   /** Added before every response's headers. */
   latencyMs?: number;
   /** Signed CDN URL lifetime (default 3600); expired -> 403 like CloudFront. */

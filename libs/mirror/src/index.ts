@@ -10,6 +10,7 @@ export * from './read/byte-sink';
 export * from './pull/pull-chunk-job';
 export * from './pull/chunk-puller';
 export * from './pull/chunk-peers';
+export * from './pull/blob-sources';
 export * from './sync/repo-sync';
 export * from './wiring/embedded-adapters';
 export * from './wiring/distributed-adapters';

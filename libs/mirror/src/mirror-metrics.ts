@@ -157,6 +157,53 @@ export function registerMirrorMetrics(mirror: Mirror, registry: Registry): void 
       for (const h of snapshot().origins) this.set({ origin: h.origin }, h.up ? 1 : 0);
     },
   });
+  const originGauge = (
+    name: string,
+    help: string,
+    read: (o: MirrorStats['extraSources'][number] & { current?: boolean }) => number | null,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['origin'],
+      registers,
+      collect() {
+        this.reset();
+        const s = snapshot();
+        for (const o of [...s.origins, ...s.extraSources]) {
+          const value = read(o);
+          if (value !== null) this.set({ origin: o.origin }, value);
+        }
+      },
+    });
+  originGauge('dingo_upstream_current', 'The upstream origin requests go to now (1)', (o) =>
+    o.current === undefined ? null : o.current ? 1 : 0,
+  );
+  originGauge(
+    'dingo_upstream_latency_seconds',
+    'Moving average of time to headers per origin (requests and probes); absent until measured',
+    (o) => (o.latencyMs === null ? null : o.latencyMs / 1000),
+  );
+  originGauge(
+    'dingo_upstream_throughput_bytes_per_second',
+    'Moving average of file bytes per second per origin or source while pulling; absent until measured',
+    (o) => o.throughputBytesPerSec,
+  );
+  originGauge(
+    'dingo_upstream_retry_in_seconds',
+    'Seconds until an origin in trouble (backoff or Retry-After) is tried again; 0 when up',
+    (o) => o.retryInMs / 1000,
+  );
+  new Counter({
+    name: 'dingo_upstream_source_bytes_total',
+    help: 'File bytes pulled per source in multi-source pulls',
+    labelNames: ['origin'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [origin, bytes] of Object.entries(snapshot().bytesBySource)) this.inc({ origin }, bytes);
+    },
+  });
   const answered = new Histogram({
     name: 'dingo_upstream_response_seconds',
     help: 'Time to response headers from an upstream origin, by origin and status class',

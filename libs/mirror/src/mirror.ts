@@ -12,6 +12,7 @@ import {
   ChunkSource,
   UpstreamAddressPolicy,
   UpstreamHttp,
+  OriginReport,
   UpstreamObserver,
   UpstreamRequest,
   UpstreamResponse,
@@ -32,6 +33,7 @@ import { HostedSlot, HostedSource } from './hosted/hosted-source';
 import { MirrorAdapters } from './mirror-adapters';
 import { ChunkPuller } from './pull/chunk-puller';
 import { PullChunkJob, pullChunkHandler } from './pull/pull-chunk-job';
+import { BlobSource, BlobSources } from './pull/blob-sources';
 import { StagingArea } from './pull/staging-area';
 import { UpstreamFileReader } from './pull/upstream-file-reader';
 import { ChunkPeers, PeerStats } from './pull/chunk-peers';
@@ -66,7 +68,10 @@ export interface MirrorStats {
   /** Jobs this process finished, per queue and outcome. */
   jobs: Record<string, { completed: number; failed: number }>;
   origins: ReturnType<UpstreamRouter['health']>;
+  extraSources: OriginReport[];
   offline: boolean;
+  /** File bytes pulled per source in multi-source pulls. */
+  bytesBySource: Record<string, number>;
 }
 
 /**
@@ -95,6 +100,8 @@ export class Mirror {
   private readonly ingest: BlobIngest;
   /** Sources of file bytes besides the hub origins (ModelScope when configured). */
   readonly extraSources: ChunkSource[];
+  private readonly sources: BlobSources;
+  private readonly log = new Logger('Mirror');
 
   constructor(
     readonly config: DingoConfig,
@@ -109,7 +116,17 @@ export class Mirror {
         config.upstreamAllowPrivate,
       ),
     });
-    this.router = new UpstreamRouter(this.http, config.upstreams);
+    this.router = new UpstreamRouter(this.http, config.upstreams, {
+      switchThresholdMs: config.switchThresholdMs,
+    });
+    this.router.observe({
+      answered: () => undefined,
+      failed: () => undefined,
+      switched: (from, to, why) => this.log.warn(`upstream switched from ${from} to ${to}: ${why}`),
+    });
+    // With one origin there is nothing to choose between: a down origin is retried by requests anyway.
+    if (config.upstreams.length > 1)
+      this.router.startProbing(config.probeIntervalSeconds * 1000, config.probePath);
     this.access = new CachedRepoAccess(
       meta,
       config.authVerdictTtlSeconds * 1000,
@@ -128,7 +145,12 @@ export class Mirror {
       this.extraSources,
     );
     const ledger = (this.ledger = new BlobLedger(meta, store, config.chunkSizeBytes));
-    this.verifier = new BlobVerifier(ledger, store);
+    const fileReader = new UpstreamFileReader(this.router, undefined, this.extraSources);
+    this.sources = new BlobSources(this.router, fileReader, this.router.book, {
+      enabled: config.multiSource,
+      checkTimeoutMs: Math.min(config.upstreamTimeoutMs, 5_000),
+    });
+    this.verifier = new BlobVerifier(ledger, store, (plan) => this.sources.distrust(plan.key));
     this.usage = new BlobUsage(meta);
     this.storage = new StoragePolicy(meta, ledger, adapters.tiers, this.usage, {
       maxBytes: config.maxCacheBytes,
@@ -140,8 +162,8 @@ export class Mirror {
     });
     this.staging = new StagingArea(join(config.dataDir, 'staging'), config.minFreeBytes);
     this.staging.removeStale();
-    const fileReader = new UpstreamFileReader(this.router, undefined, this.extraSources);
     this.puller = new ChunkPuller(ledger, store, this.staging, fileReader, {
+      sources: this.sources,
       retries: config.upstreamRetries,
       lock: adapters.lock,
       lockTtlMs: config.clusterLockTtlMs,
@@ -350,9 +372,7 @@ export class Mirror {
         route: { repo, action: { kind: 'info' } },
         publicBase: '',
       })
-      .catch((err) =>
-        new Logger('Mirror').debug(`info of ${repo.type} ${repo.id} not read: ${(err as Error).message}`),
-      );
+      .catch((err) => this.log.debug(`info of ${repo.type} ${repo.id} not read: ${(err as Error).message}`));
   }
 
   /** Streams a pushed blob into the chunk store; stored and verified only if size and hash match. */
@@ -428,13 +448,31 @@ export class Mirror {
     return { freeBytes: st.bavail * st.bsize, sizeBytes: st.blocks * st.bsize };
   }
 
-  upstreamHealth(): { offline: boolean; origins: ReturnType<UpstreamRouter['health']> } {
-    return { offline: this.router.offline, origins: this.router.health() };
+  upstreamHealth(): {
+    offline: boolean;
+    origins: ReturnType<UpstreamRouter['health']>;
+    extraSources: OriginReport[];
+  } {
+    const extra = this.sources.ids.filter((id) => !this.router.origins.includes(id));
+    return {
+      offline: this.router.offline,
+      origins: this.router.health(),
+      extraSources: this.router.book.snapshot(extra),
+    };
+  }
+
+  /**
+   * Another source of blob bytes besides the upstream hubs (e.g. ModelScope): chunks of a blob it
+   * confirms are pulled from it too, in parallel, by throughput; its trouble is in the origin book.
+   */
+  addBlobSource(source: BlobSource): void {
+    this.sources.addSource(source);
   }
 
   stats(): MirrorStats {
-    const { upstreamBytes, chunksPulled, retries } = this.puller.stats;
+    const { upstreamBytes, chunksPulled, retries, bytesBySource } = this.puller.stats;
     return {
+      bytesBySource: { ...bytesBySource },
       upstreamBytes,
       chunksPulled,
       pullRetries: retries,
@@ -461,6 +499,7 @@ export class Mirror {
   }
 
   private async shutdown(): Promise<void> {
+    this.router.stopProbing();
     await this.scrubber.stop();
     await this.storage.stop();
     // In parallel: each queue may give its running jobs a grace period.

@@ -38,6 +38,11 @@ export interface UpstreamRequest {
    * lately timed out, fail at once instead (UpstreamRouter).
    */
   failFast?: boolean;
+  /**
+   * Send a relative path to this configured origin only, without failover (UpstreamRouter): one
+   * source of a multi-source pull. Trouble is still recorded against it.
+   */
+  origin?: string;
 }
 
 /** What sends one request upstream: UpstreamHttp, or a scripted fake in unit tests. */

@@ -63,7 +63,19 @@ export async function statusCommand(
       const same = (l: Record<string, string>) => Object.values(l).includes(origin);
       const count = sum('dingo_upstream_response_seconds_count', same);
       const total = sum('dingo_upstream_response_seconds_sum', same);
-      return { origin, up: s.value === 1, meanLatencyMs: count ? Math.round((total / count) * 1000) : null };
+      const gauge = (name: string) => metrics.find((m) => m.name === name && same(m.labels))?.value;
+      const avg = gauge('dingo_upstream_latency_seconds');
+      const throughput = gauge('dingo_upstream_throughput_bytes_per_second');
+      const retryIn = gauge('dingo_upstream_retry_in_seconds');
+      return {
+        origin,
+        up: s.value === 1,
+        current: gauge('dingo_upstream_current') === 1,
+        meanLatencyMs: count ? Math.round((total / count) * 1000) : null,
+        latencyMs: avg === undefined ? null : Math.round(avg * 1000),
+        throughputBytesPerSec: throughput ?? null,
+        retryInSeconds: retryIn ? Math.ceil(retryIn) : 0,
+      };
     });
   const status = {
     endpoint: client.endpoint,
@@ -90,7 +102,10 @@ export async function statusCommand(
       );
     for (const o of origins)
       io.out(
-        `upstream   ${o.origin} ${o.up ? 'up' : 'DOWN'}${o.meanLatencyMs === null ? '' : `, mean ${o.meanLatencyMs} ms`}`,
+        `upstream   ${o.origin} ${o.up ? 'up' : `DOWN (retry in ${o.retryInSeconds} s)`}${o.current ? ' (current)' : ''}` +
+          `${o.latencyMs === null ? '' : `, latency ${o.latencyMs} ms`}` +
+          `${o.throughputBytesPerSec === null ? '' : `, ${formatBytes(o.throughputBytesPerSec)}/s`}` +
+          `${o.meanLatencyMs === null ? '' : `, mean ${o.meanLatencyMs} ms`}`,
       );
   }
   if (!ready) throw new CliError(EXIT.unavailable, `mirror ${client.endpoint} is not ready`);

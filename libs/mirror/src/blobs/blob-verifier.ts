@@ -36,6 +36,8 @@ export class BlobVerifier {
   constructor(
     private readonly ledger: BlobLedger,
     private readonly store: ChunkStore,
+    /** Told of a blob that did not hash to its name (its chunks are purged). */
+    private readonly onCorrupt?: (plan: BlobPlan) => void,
   ) {}
 
   /**
@@ -79,6 +81,7 @@ export class BlobVerifier {
         await this.purge(plan);
         await this.ledger.setState(plan.key, 'corrupt');
         this.failures++;
+        this.onCorrupt?.(plan);
       }
       return verdict;
     });

@@ -40,7 +40,7 @@ describe('ChunkPuller', () => {
     // Finished lately: a caller that missed the ledger record joins it instead of pulling again.
     expect(core.puller.pull(plan, 1, { file })).toBe(first);
     expect(core.upstream.requests).toHaveLength(1);
-    expect(core.puller.stats).toEqual({ upstreamBytes: 16, chunksPulled: 1, retries: 0 });
+    expect(core.puller.stats).toEqual({ upstreamBytes: 16, chunksPulled: 1, retries: 0, bytesBySource: {} });
   });
 
   it('stores the chunk and records it with its block digests only once complete', async () => {

@@ -1,4 +1,4 @@
-import { closeSync, openSync, write } from 'node:fs';
+import { closeSync, openSync, read, write } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import { BlobPlan, chunkBounds } from '../blobs/blob-plan';
 import { BlockDigester, blockSizeFor } from '../blobs/block-digests';
 import { FileSource } from '../files/located-file';
 import { ChunkPeers, fillFromPeers, PeerStats } from './chunk-peers';
+import { BlobSource, BlobSources, ChunkPiece } from './blob-sources';
 import { StagingArea } from './staging-area';
 import { UpstreamFileError, UpstreamFileReader } from './upstream-file-reader';
 
@@ -19,6 +20,8 @@ export interface PullStats {
   upstreamBytes: number;
   chunksPulled: number;
   retries: number;
+  /** File bytes pulled, per source (multi-source pulls; the rest went through the router). */
+  bytesBySource: Record<string, number>;
 }
 
 /** The cross-node half of single-flight (RedisLock in distributed mode). */
@@ -39,6 +42,8 @@ export interface ChunkPullerOptions {
   lockTtlMs?: number;
   /** Caps upstream bytes per second across this process. */
   limiter?: RateLimiter;
+  /** Several sources of one blob: chunks are split between them (absent: all through the reader). */
+  sources?: BlobSources;
 }
 
 /** One chunk on its way from upstream: readers follow `file`; `done` settles once it is stored. */
@@ -61,7 +66,7 @@ export class ChunkPuller {
    */
   private readonly recent = new LRUCache<string, ChunkDownload>({ max: 4096, ttl: 60_000 });
   private readonly stopping = new AbortController();
-  readonly stats: PullStats = { upstreamBytes: 0, chunksPulled: 0, retries: 0 };
+  readonly stats: PullStats = { upstreamBytes: 0, chunksPulled: 0, retries: 0, bytesBySource: {} };
   readonly peerStats: PeerStats = { peerBytes: 0, peerChunks: 0, peerRejections: 0, peerFailures: 0 };
   /** Nodes asked for a chunk before upstream (an edge's LAN peers); none by default. */
   peers?: ChunkPeers;
@@ -181,7 +186,10 @@ export class ChunkPuller {
     await rm(file.path, { force: true });
   }
 
-  /** Pulls the chunk from upstream, resuming after failures, then stores and records it. */
+  /**
+   * Pulls the chunk from upstream, resuming after failures, then stores and records it. When the
+   * blob has several confirmed sources, the chunk is cut into one piece per source (`pullPieces`).
+   */
   private async fetch(
     plan: BlobPlan,
     index: number,
@@ -190,7 +198,7 @@ export class ChunkPuller {
     staging: Staging,
   ): Promise<void> {
     const { start, end, size } = chunkBounds(plan, index);
-    const { retries, limiter } = this.options;
+    const { retries, limiter, sources: blobSources } = this.options;
     if (this.peers) {
       const fromPeer = await fillFromPeers(
         this.peers,
@@ -204,9 +212,13 @@ export class ChunkPuller {
       if (fromPeer) return this.store_(plan, index, file, staging, fromPeer);
     }
     const digester = new BlockDigester(blockSizeFor(plan.chunkSize));
+    const sources = blobSources ? await blobSources.sourcesFor(source) : [];
+    if (sources.length) await this.pullPieces(plan, index, source, file, staging, sources, digester);
     for (let attempt = 0; file.written < size; attempt++) {
+      let meter: ReturnType<BlobSources['meterRouted']> | undefined;
       try {
         const body = await this.reader.open(source, start + file.written, end, this.stopping.signal);
+        meter = blobSources?.meterRouted();
         for await (const part of body as AsyncIterable<Buffer>) {
           const take = Math.min(part.length, size - file.written);
           const piece = take === part.length ? part : part.subarray(0, take);
@@ -214,10 +226,13 @@ export class ChunkPuller {
           await writeAt(staging.fd, piece, take, file.written);
           digester.update(piece);
           this.stats.upstreamBytes += take;
+          meter?.add(take);
           file.advance(take);
           if (file.written >= size) break;
         }
+        meter?.end();
       } catch (err) {
+        meter?.end();
         if (!isRetryable(err) || attempt >= retries || this.stopping.signal.aborted) throw err;
         this.stats.retries++;
         this.log.warn(
@@ -254,15 +269,184 @@ export class ChunkPuller {
     this.stats.chunksPulled++;
     this.options.onChunkStored(plan, index);
   }
+
+  /**
+   * Pulls the pieces of one chunk from their sources in parallel, each written at its place in the
+   * staging file. Readers and the block digests follow the contiguous prefix: the head piece as it
+   * arrives, a later piece (read back from the file) once everything before it is there. A source
+   * that fails is put in trouble and the rest of its piece goes to another source at once; with no
+   * other source left, through the router after a backoff, up to `retries` times.
+   */
+  private async pullPieces(
+    plan: BlobPlan,
+    index: number,
+    source: FileSource,
+    file: GrowingFile,
+    staging: Staging,
+    sources: BlobSource[],
+    digester: BlockDigester,
+  ): Promise<void> {
+    const blobSources = this.options.sources!;
+    const { start, size } = chunkBounds(plan, index);
+    const { retries, limiter } = this.options;
+    type Piece = ChunkPiece & { written: number; reserved: number; advanced: number; running: boolean };
+    const pieces: Piece[] = blobSources
+      .split(sources, size)
+      .map((p) => ({ ...p, written: 0, reserved: 0, advanced: 0, running: true }));
+    const length = (p: Piece) => p.to - p.from;
+    /**
+     * Work stealing: a source that finished its piece takes the far end of the piece with the most
+     * bytes left, in proportion to the two sources' throughput; the owner stops where it begins.
+     */
+    const steal = (thief: BlobSource): Piece | undefined => {
+      let victim: Piece | undefined;
+      for (const q of pieces)
+        if (q.running && length(q) - q.reserved > (victim ? length(victim) - victim.reserved : 0)) victim = q;
+      if (!victim) return undefined;
+      const left = length(victim) - victim.reserved;
+      const mine = blobSources.rateOf(thief.id, sources);
+      const theirs = victim.source ? blobSources.rateOf(victim.source.id, sources) : mine;
+      const take = Math.floor((left * mine) / (mine + theirs));
+      if (take < blobSources.stealMinBytes || left - take < 1) return undefined;
+      const piece: Piece = {
+        from: victim.to - take,
+        to: victim.to,
+        source: thief,
+        written: 0,
+        reserved: 0,
+        advanced: 0,
+        running: true,
+      };
+      victim.to -= take;
+      pieces.splice(pieces.indexOf(victim) + 1, 0, piece);
+      return piece;
+    };
+    const abort = new AbortController();
+    const onStop = () => abort.abort();
+    this.stopping.signal.addEventListener('abort', onStop, { once: true });
+    let frontier = 0;
+    let advancing: Promise<void> = Promise.resolve();
+    let queued = 0;
+    /** Moves readers and digests over what is now contiguous from the chunk's start (read back from the file). */
+    const advance = () => {
+      queued++;
+      return (advancing = advancing
+        .then(async () => {
+          while (frontier < pieces.length) {
+            const p = pieces[frontier];
+            const n = p.written - p.advanced;
+            if (n > 0) {
+              const bytes = await readAt(staging.fd, n, p.from + p.advanced);
+              digester.update(bytes);
+              p.advanced += n;
+              file.advance(n);
+            }
+            if (p.advanced < length(p)) return;
+            frontier++;
+          }
+        })
+        .finally(() => queued--));
+    };
+    /** The piece that is the contiguous front, with nothing queued, digests what it just wrote as it is. */
+    const wrote = (p: Piece, bytes: Buffer) => {
+      if (queued === 0 && pieces[frontier] === p && p.advanced + bytes.length === p.written) {
+        digester.update(bytes);
+        p.advanced = p.written;
+        file.advance(bytes.length);
+        if (p.advanced < length(p)) return;
+        frontier++;
+      }
+      void advance().catch(() => undefined);
+    };
+    const run = async (p: Piece): Promise<void> => {
+      const avoid = new Set<string>();
+      let from = p.source;
+      for (let attempt = 0; p.written < length(p);) {
+        const left = length(p) - p.written;
+        const claim = from ? blobSources.claim(from.id, left) : undefined;
+        try {
+          const at = start + p.from + p.written;
+          const last = start + p.to - 1;
+          const body = from
+            ? await from.open(source, at, last, abort.signal)
+            : await this.reader.open(source, at, last, abort.signal);
+          for await (const part of body as AsyncIterable<Buffer>) {
+            const take = Math.min(part.length, length(p) - p.written);
+            if (take <= 0) break; // the rest of the piece was stolen
+            const piece = take === part.length ? part : part.subarray(0, take);
+            p.reserved = p.written + take;
+            await limiter?.take(take);
+            await writeAt(staging.fd, piece, take, p.from + p.written);
+            p.written += take;
+            this.stats.upstreamBytes += take;
+            if (from) this.stats.bytesBySource[from.id] = (this.stats.bytesBySource[from.id] ?? 0) + take;
+            claim?.received(take);
+            wrote(p, piece);
+            if (p.written >= length(p)) break;
+          }
+          if (p.written < length(p))
+            throw new UpstreamFileError(`Upstream body ended early for ${plan.key}#${index}`, true);
+        } catch (err) {
+          p.reserved = p.written;
+          if (abort.signal.aborted) throw err;
+          if (from) {
+            blobSources.failed(from.id, err);
+            avoid.add(from.id);
+          }
+          // Another source is ready: the rest of the piece goes there at once.
+          const next = from && blobSources.pick(sources, length(p) - p.written, avoid);
+          if (next && isRetryable(err, true)) {
+            this.stats.retries++;
+            this.log.warn(
+              `chunk ${plan.key}#${index}: ${from!.id} failed (${(err as Error).message}); its piece resumes at byte ${p.from + p.written} from ${next.id}`,
+            );
+            from = next;
+            continue;
+          }
+          if (!isRetryable(err) || attempt >= retries) throw err;
+          this.stats.retries++;
+          this.log.warn(
+            `chunk ${plan.key}#${index}: ${(err as Error).message}; resuming at byte ${p.from + p.written}`,
+          );
+          await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000)));
+          attempt++;
+          avoid.clear();
+          from = blobSources.pick(sources, length(p) - p.written, avoid);
+        } finally {
+          claim?.release();
+        }
+      }
+      p.running = false;
+      const more = from && steal(from);
+      if (more) await run(more);
+    };
+    let failure: { reason: unknown } | undefined;
+    try {
+      await Promise.allSettled(
+        pieces.map((p) =>
+          run(p).catch((err) => {
+            // The first failure is the cause; the others are the abort it sends them.
+            failure ??= { reason: err };
+            abort.abort();
+          }),
+        ),
+      );
+      if (failure) throw failure.reason;
+      await advance();
+    } finally {
+      this.stopping.signal.removeEventListener('abort', onStop);
+    }
+  }
 }
 
 function live(download: ChunkDownload | undefined): ChunkDownload | undefined {
   return download && !download.file.failure ? download : undefined;
 }
 
-function isRetryable(err: unknown): boolean {
+/** `elsewhere`: another source may do better (a source that sent the wrong thing is its own fault). */
+function isRetryable(err: unknown, elsewhere = false): boolean {
   if (err instanceof UpstreamRefusedError || StagingArea.asNoSpace(err)) return false;
-  if (err instanceof UpstreamFileError) return err.retryable;
+  if (err instanceof UpstreamFileError) return err.retryable || elsewhere;
   return true; // connection resets, timeouts, unreachable origins
 }
 
@@ -280,6 +464,17 @@ function closeOnce(fd: number): () => void {
 }
 
 const writeFd = promisify(write);
+const readFd = promisify(read);
+
+async function readAt(fd: number, length: number, position: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  for (let off = 0; off < length;) {
+    const { bytesRead } = await readFd(fd, buf, off, length - off, position + off);
+    if (bytesRead === 0) throw new Error(`staging file ended at ${position + off}`);
+    off += bytesRead;
+  }
+  return buf;
+}
 
 async function writeAt(fd: number, data: Buffer, length: number, position: number): Promise<void> {
   for (let off = 0; off < length;) {

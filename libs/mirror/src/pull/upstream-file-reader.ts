@@ -34,7 +34,8 @@ interface CdnLocation {
  * follows its redirect to the CDN (checked: http(s), no loops, a bounded number of hops, and a
  * public address unless the origin is trusted), remembering the signed CDN URL (until it expires
  * or is refused) so later chunks go straight to the CDN. Credentials go to the hub only, never to
- * the CDN origin (a presigned S3 URL rejects a second auth mechanism).
+ * the CDN origin (a presigned S3 URL rejects a second auth mechanism). `origin` pins the hub
+ * request to one upstream origin (a source of a multi-source pull); its CDN URLs are kept apart.
  */
 export class UpstreamFileReader {
   private readonly log = new Logger(UpstreamFileReader.name);
@@ -50,9 +51,16 @@ export class UpstreamFileReader {
   /**
    * Bytes [start, end] of the file from the hub, or, when every hub origin is unreachable or
    * failing, from the first fallback source that holds the same content. Either way the chunks
-   * land in the same verifier, which purges a blob that does not hash to the Hub's name.
+   * land in the same verifier, which purges a blob that does not hash to the Hub's name. A pinned
+   * `origin` (a piece of a multi-source pull) never falls back: its puller moves the piece.
    */
-  async open(source: FileSource, start: number, end: number, signal?: AbortSignal): Promise<Readable> {
+  async open(
+    source: FileSource,
+    start: number,
+    end: number,
+    signal?: AbortSignal,
+    origin?: string,
+  ): Promise<Readable> {
     const { file } = source;
     if (file.hosted)
       throw new UpstreamFileError(
@@ -60,9 +68,9 @@ export class UpstreamFileReader {
         false,
       );
     try {
-      return await this.openFromHub(source, start, end, signal);
+      return await this.openFromHub(source, start, end, signal, origin);
     } catch (err) {
-      if (!this.fallbacks.length || signal?.aborted || !hubFailed(err)) throw err;
+      if (origin || !this.fallbacks.length || signal?.aborted || !hubFailed(err)) throw err;
       for (const fallback of this.fallbacks) {
         try {
           if (!(await fallback.covers(file, signal))) continue;
@@ -87,10 +95,12 @@ export class UpstreamFileReader {
     start: number,
     end: number,
     signal?: AbortSignal,
+    origin?: string,
   ): Promise<Readable> {
     const { file } = source;
     const range = `bytes=${start}-${end}`;
-    const cached = this.cdn.get(file.blobKey);
+    const cdnKey = origin ? `${origin} ${file.blobKey}` : file.blobKey;
+    const cached = this.cdn.get(cdnKey);
     if (cached && cached.expiresAt > Date.now()) {
       try {
         const res = await this.router.send({ url: cached.url, headers: fileHeaders(range), signal });
@@ -99,13 +109,14 @@ export class UpstreamFileReader {
       } catch (err) {
         if (signal?.aborted) throw err;
       }
-      this.cdn.delete(file.blobKey); // expired, refused or failing: ask the hub again
+      this.cdn.delete(cdnKey); // expired, refused or failing: ask the hub again
     }
     const path = `/${repoUrlPrefix(file.repo.type)}${file.repo.id}/resolve/${encodeRevision(file.commit)}/${encodeFilePath(file.path)}`;
     let res: UpstreamResponse = await this.router.send({
       url: path,
       headers: { ...fileHeaders(range), authorization: source.authorization },
       signal,
+      origin,
     });
     const visited = new Set<string>();
     let cdnUrl: string | undefined;
@@ -123,7 +134,7 @@ export class UpstreamFileReader {
     const body = this.bodyOf(res, start, end, file.size);
     if (body) {
       // Only a URL that delivered the bytes is worth going back to.
-      if (cdnUrl) this.cdn.set(file.blobKey, { url: cdnUrl, expiresAt: Date.now() + this.cdnUrlTtlMs });
+      if (cdnUrl) this.cdn.set(cdnKey, { url: cdnUrl, expiresAt: Date.now() + this.cdnUrlTtlMs });
       return body;
     }
     if (res.status === 200) throw new UpstreamFileError(`Upstream ignored Range ${range} for ${path}`, false);

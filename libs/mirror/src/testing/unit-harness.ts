@@ -22,6 +22,7 @@ import { FileLocator } from '../files/file-locator';
 import { LocatedFile } from '../files/located-file';
 import { RevisionCache } from '../files/revision-cache';
 import { ChunkPuller, ChunkPullerOptions } from '../pull/chunk-puller';
+import { BlobSources } from '../pull/blob-sources';
 import { PullChunkJob } from '../pull/pull-chunk-job';
 import { StagingArea } from '../pull/staging-area';
 import { UpstreamFileReader } from '../pull/upstream-file-reader';
@@ -97,19 +98,34 @@ export interface CoreOptions {
   lock?: ChunkPullerOptions['lock'];
   /** Bytes per piece the store serves (readers meet several buffers per chunk). */
   storePieceSize?: number;
+  /** Upstream origins (default: HUB only); with several, `multiSource` splits blobs between them. */
+  origins?: string[];
+  multiSource?: boolean;
+  /** Work stealing between pieces of a chunk (off unless given: exact ranges in most tests). */
+  stealMinBytes?: number;
 }
 
 export function dataPathCore(options: CoreOptions) {
   const meta = new InMemoryMetadataStore();
   const store = new InMemoryChunkStore(options.storePieceSize ?? 7);
   const upstream = new FakeUpstream();
-  const router = new UpstreamRouter(upstream, [HUB]);
+  const router = new UpstreamRouter(upstream, options.origins ?? [HUB]);
   const ledger = new BlobLedger(meta, store, options.chunkSize);
+  const fileReader = new UpstreamFileReader(router);
+  const sources = options.multiSource
+    ? new BlobSources(router, fileReader, router.book, {
+        enabled: true,
+        checkTimeoutMs: 1_000,
+        minPieceBytes: 1,
+        stealMinBytes: options.stealMinBytes ?? 2 ** 30,
+      })
+    : undefined;
   const stagingDir = mkdtempSync(join(tmpdir(), 'mirror-unit-'));
   const staging = new StagingArea(stagingDir, 0);
-  const verifier = new BlobVerifier(ledger, store);
+  const verifier = new BlobVerifier(ledger, store, (plan) => sources?.distrust(plan.key));
   const stored: Array<[string, number]> = [];
-  const puller = new ChunkPuller(ledger, store, staging, new UpstreamFileReader(router), {
+  const puller = new ChunkPuller(ledger, store, staging, fileReader, {
+    sources,
     retries: options.retries ?? 2,
     lock: options.lock,
     onChunkStored: (plan, index) => {
@@ -132,6 +148,7 @@ export function dataPathCore(options: CoreOptions) {
     staging,
     verifier,
     puller,
+    sources,
     readAhead,
     usage,
     reader,
