@@ -43,6 +43,7 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
     py: randomBytes(MiB + 7),
     msOnlyPy: randomBytes(400_000),
     failing: randomBytes(MiB + 3),
+    parallel: randomBytes(4 * MiB + 11),
   };
   const path = (name: string) => join(dir.path, `${name}.bin`);
   let hub: SimProcess;
@@ -67,6 +68,7 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
           { path: 'hub-first.safetensors', file: path('hubFirst'), lfs: true },
           { path: 'py.safetensors', file: path('py'), lfs: true },
           { path: 'failing.safetensors', file: path('failing'), lfs: true },
+          { path: 'parallel.safetensors', file: path('parallel'), lfs: true },
         ],
         // The Hub answers for this file but its CDN object fails (503), for good.
         faults: [{ match: sha256(content.failing), status: 503, times: 1000 }],
@@ -91,6 +93,7 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
             { path: 'hub-first.safetensors', file: path('hubFirst') },
             { path: 'py.safetensors', file: path('py') },
             { path: 'failing.safetensors', file: path('failing') },
+            { path: 'parallel.safetensors', file: path('parallel') },
           ],
         },
       },
@@ -181,6 +184,35 @@ describe('ModelScope fallback (gateway + hub simulator + ModelScope simulator pr
     const headW = await http(`${repo}/model.safetensors`, { method: 'HEAD' });
     expect(headW.headers['x-linked-etag']).toContain(sha256(content.weights));
     expect((await http(`${g}/org/renamed/resolve/main/w.safetensors`, { method: 'HEAD' })).status).toBe(200);
+  });
+
+  it('with DINGO_MODELSCOPE_PARALLEL, pulls a cold file from the Hub and ModelScope at once (same sha256 only)', async () => {
+    const both = await startService('gateway', {
+      DINGO_DATA_DIR: join(dir.path, 'gw-parallel'),
+      DINGO_UPSTREAMS: hub.url,
+      DINGO_UPSTREAM_ALLOW_PRIVATE: /cdn: (\S+)/.exec(hub.output())![1],
+      DINGO_CHUNK_SIZE: '1MB',
+      DINGO_MODELSCOPE_URL: ms.url,
+      DINGO_MODELSCOPE_PARALLEL: 'true',
+    });
+    try {
+      const file = 'LLM-Research/tiny-llama/parallel.safetensors';
+      const before = await served(file);
+      const got = await download(`${both.url}/meta-llama/tiny-llama/resolve/main/parallel.safetensors`);
+      expect(got.status).toBe(200);
+      expect(sha256(got.body)).toBe(sha256(content.parallel));
+      // ModelScope served part of it, not all of it: the Hub pulled the rest in parallel.
+      const fromMs = (await served(file)) - before;
+      expect(fromMs).toBeGreaterThan(0);
+      expect(fromMs).toBeLessThan(content.parallel.length);
+      // A listing whose sha256 is not the Hub's is never a source.
+      const liesBefore = await served('LLM-Research/tiny-llama/lies.safetensors');
+      const lies = await download(`${both.url}/meta-llama/tiny-llama/resolve/main/lies.safetensors`);
+      expect(sha256(lies.body)).toBe(sha256(content.lies));
+      expect(await served('LLM-Research/tiny-llama/lies.safetensors')).toBe(liesBefore);
+    } finally {
+      await both.stop();
+    }
   });
 
   it('with the Hub down, a HEAD promises what ModelScope holds with the same sha256, not what it lacks', async () => {

@@ -104,6 +104,11 @@ export const modelscopeSchema = z
      * someone else there), `none` never.
      */
     unseenRepos: z.enum(['none', 'mapped', 'all']).default('mapped'),
+    /**
+     * Also pull the chunks of an LFS file from ModelScope in parallel with the hub (multi-source,
+     * by throughput) when its listing names the same sha256; off: ModelScope only as the fallback.
+     */
+    parallel: z.boolean().default(false),
   })
   .strict();
 

@@ -72,6 +72,8 @@ const ENV_KEYS: Record<string, (input: Record<string, unknown>, value: string) =
   DINGO_MODELSCOPE_MAX_REVISIONS: (c, v) => (modelscopeOf(c).maxRevisions = v),
   DINGO_MODELSCOPE_LISTING_TTL_SECONDS: (c, v) => (modelscopeOf(c).listingTtlSeconds = v),
   DINGO_MODELSCOPE_UNSEEN_REPOS: (c, v) => (modelscopeOf(c).unseenRepos = v),
+  DINGO_MODELSCOPE_PARALLEL: (c, v) =>
+    (modelscopeOf(c).parallel = !['0', 'false', 'no', ''].includes(v.toLowerCase())),
 };
 
 /** The `modelscope` section of a config input, created (as a copy) when env vars set its keys. */

@@ -33,7 +33,7 @@ import { HostedSlot, HostedSource } from './hosted/hosted-source';
 import { MirrorAdapters } from './mirror-adapters';
 import { ChunkPuller } from './pull/chunk-puller';
 import { PullChunkJob, pullChunkHandler } from './pull/pull-chunk-job';
-import { BlobSource, BlobSources } from './pull/blob-sources';
+import { BlobSource, BlobSources, ChunkSourceBlobSource } from './pull/blob-sources';
 import { StagingArea } from './pull/staging-area';
 import { UpstreamFileReader } from './pull/upstream-file-reader';
 import { ChunkPeers, PeerStats } from './pull/chunk-peers';
@@ -150,6 +150,8 @@ export class Mirror {
       enabled: config.multiSource,
       checkTimeoutMs: Math.min(config.upstreamTimeoutMs, 5_000),
     });
+    if (config.modelscope.parallel)
+      for (const extra of this.extraSources) this.sources.addSource(new ChunkSourceBlobSource(extra));
     this.verifier = new BlobVerifier(ledger, store, (plan) => this.sources.distrust(plan.key));
     this.usage = new BlobUsage(meta);
     this.storage = new StoragePolicy(meta, ledger, adapters.tiers, this.usage, {

@@ -1,7 +1,14 @@
 import { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
 import { encodeFilePath, encodeRevision, repoUrlPrefix } from '@dingo/hub-protocol';
-import { drain, OriginBook, OriginTrouble, UpstreamRouter, UpstreamUnreachableError } from '@dingo/upstream';
+import {
+  ChunkSource,
+  drain,
+  OriginBook,
+  OriginTrouble,
+  UpstreamRouter,
+  UpstreamUnreachableError,
+} from '@dingo/upstream';
 import { etagOf, FileSource } from '../files/located-file';
 import { UpstreamFileError, UpstreamFileReader } from './upstream-file-reader';
 
@@ -19,6 +26,27 @@ export interface BlobSource {
   sameBlob(source: FileSource, signal: AbortSignal): Promise<boolean>;
   /** Bytes `start..end` (inclusive) of the blob; throws as UpstreamFileReader does. */
   open(source: FileSource, start: number, end: number, signal?: AbortSignal): Promise<Readable>;
+}
+
+/**
+ * A source of another kind (ModelScope) in a multi-source pull: only for LFS files whose sha256 it
+ * names too (a regular file's git blob id is not something it can confirm), never hosted ones.
+ */
+export class ChunkSourceBlobSource implements BlobSource {
+  constructor(private readonly source: ChunkSource) {}
+
+  get id(): string {
+    return this.source.id;
+  }
+
+  async sameBlob({ file }: FileSource, signal: AbortSignal): Promise<boolean> {
+    if (file.hosted || !file.sha256) return false;
+    return this.source.covers(file, signal);
+  }
+
+  open({ file }: FileSource, start: number, end: number, signal?: AbortSignal): Promise<Readable> {
+    return this.source.openRange(file, start, end + 1, signal);
+  }
 }
 
 /** A configured upstream origin as a source: resolve at the file's commit on that origin only. */
