@@ -9,6 +9,7 @@ describe('ModelScope configuration', () => {
       maxRevisions: 3,
       listingTtlSeconds: 300,
       unseenRepos: 'mapped',
+      parallel: false,
     });
   });
 
@@ -20,6 +21,7 @@ describe('ModelScope configuration', () => {
       DINGO_MODELSCOPE_MAX_REVISIONS: '0',
       DINGO_MODELSCOPE_LISTING_TTL_SECONDS: '10',
       DINGO_MODELSCOPE_UNSEEN_REPOS: 'none',
+      DINGO_MODELSCOPE_PARALLEL: 'true',
     });
     expect(c.modelscope).toEqual({
       url: 'https://www.modelscope.cn',
@@ -28,6 +30,7 @@ describe('ModelScope configuration', () => {
       maxRevisions: 0,
       listingTtlSeconds: 10,
       unseenRepos: 'none',
+      parallel: true,
     });
     expect(loadConfig({ DINGO_MODELSCOPE_ID_MAP: '{"meta-llama":"LLM-Research"}' }).modelscope.idMap).toEqual(
       {
