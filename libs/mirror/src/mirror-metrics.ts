@@ -195,6 +195,19 @@ export function registerMirrorMetrics(mirror: Mirror, registry: Registry): void 
     (o) => o.retryInMs / 1000,
   );
   new Counter({
+    name: 'dingo_upstream_troubles_total',
+    help: 'Troubles per upstream origin or source since start: unreachable, timeout, 429, 5xx',
+    labelNames: ['origin', 'kind'],
+    registers,
+    collect() {
+      this.reset();
+      const s = snapshot();
+      for (const o of [...s.origins, ...s.extraSources])
+        for (const [kind, n] of Object.entries(o.troubles ?? {}))
+          if (n) this.inc({ origin: o.origin, kind }, n);
+    },
+  });
+  new Counter({
     name: 'dingo_upstream_source_bytes_total',
     help: 'File bytes pulled per source in multi-source pulls',
     labelNames: ['origin'],

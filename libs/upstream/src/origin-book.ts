@@ -21,6 +21,8 @@ export interface OriginState {
   /** One request is trying a hanging origin whose down time ran out; the others do not wait on it too. */
   trying: boolean;
   lastProbeAt?: number;
+  /** Troubles since start, by kind (never reset: for metrics and alerts, unlike `failures`). */
+  troubles: Record<OriginTrouble, number>;
   // Throughput accounting: bytes and busy time (any transfer running) since the last sample.
   transfers: number;
   busySince: number;
@@ -38,6 +40,8 @@ export interface OriginReport {
   /** ms until the origin is tried again (0 when up). */
   retryInMs: number;
   failures: number;
+  /** Troubles since start, by kind. */
+  troubles: Record<OriginTrouble, number>;
 }
 
 export interface OriginBookOptions {
@@ -77,6 +81,7 @@ export class OriginBook {
       state = {
         origin,
         failures: 0,
+        troubles: { unreachable: 0, timeout: 0, '429': 0, '5xx': 0 },
         downUntil: 0,
         retryAfter: false,
         hanging: false,
@@ -114,6 +119,7 @@ export class OriginBook {
   troubled(origin: string, trouble: OriginTrouble, retryAfterMs?: number): void {
     const s = this.get(origin);
     s.failures++;
+    s.troubles[trouble]++;
     s.trouble = trouble;
     s.hanging = trouble === 'timeout';
     const factor = Math.min(2 ** (s.failures - 1), this.maxBackoffFactor);
@@ -174,6 +180,7 @@ export class OriginBook {
         trouble: s.trouble ?? null,
         retryInMs: Math.max(0, s.downUntil - now),
         failures: s.failures,
+        troubles: { ...s.troubles },
       };
     });
   }
