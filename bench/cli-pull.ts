@@ -1,26 +1,20 @@
 // `node -r @swc-node/register bench/cli-pull.ts [MiB] [dingo pull options…]`: one file (default 256 MiB) pulled through an
 // embedded mirror by `dingo pull` and by curl, cold (the mirror pulls it from the simulator) and
-// warm (served from the mirror's cache); each run into an empty destination. Not part of
-// `npm run bench` yet (see issue 10: a scenario against aria2c and `hf download`).
+// warm (served from the mirror's cache); each run into an empty destination. `npm run bench`'s
+// cli-pull scenario compares the cold pull with aria2c and `hf download`.
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GatewayModule } from '@dingo/gateway';
 import { HubSimulator } from '@dingo/hub-simulator';
 import { startEmbeddedGateway, tempDir } from '@dingo/testing';
+import { sha256Of } from './lib/download-clients';
 
 const MiB = 1024 * 1024;
 const run = promisify(execFile);
 const DINGO = join(__dirname, '..', 'apps', 'cli', 'bin', 'dingo.js');
-
-async function sha256Of(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 async function main(): Promise<void> {
   const size = Number(process.argv[2] ?? 256) * MiB;

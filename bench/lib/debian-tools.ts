@@ -42,25 +42,20 @@ export function ensureDebianTool(tool: DebianTool, log: (line: string) => void):
     });
   try {
     log(`${tool.name} not found: installing it with apt-get (${tool.packages.join(', else ')})`);
-    let updated = false;
-    for (const pkg of tool.packages) {
-      try {
-        install(pkg);
-        break;
-      } catch (err) {
-        // The package lists of a fresh machine may be missing or stale: refresh them once.
-        if (!updated) {
-          execFileSync('apt-get', ['update', '-q'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-          updated = true;
-          try {
-            install(pkg);
-            break;
-          } catch {
-            /* next package */
-          }
+    try {
+      install(tool.packages[0]);
+    } catch {
+      // The package lists of a fresh machine may be missing or stale: refresh them once.
+      execFileSync('apt-get', ['update', '-q'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+      const installed = tool.packages.some((pkg) => {
+        try {
+          install(pkg);
+          return true;
+        } catch {
+          return false;
         }
-        if (pkg === tool.packages.at(-1)) throw err;
-      }
+      });
+      if (!installed) throw new Error(`apt-get could not install ${tool.packages.join(' or ')}`);
     }
   } finally {
     if (ownPolicy) unlinkSync(policy);

@@ -1,4 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { request as httpRequest } from 'node:http';
 import { childrenCpuSeconds } from './cpu-time';
@@ -134,4 +136,11 @@ export function timeToFirstByte(url: string, maxRedirects = 5): Promise<number> 
       req.end();
     });
   return get(url, 0);
+}
+
+/** sha256 (hex) of a downloaded file, streamed: clients' results are checked, not trusted. */
+export async function sha256Of(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
 }

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { pythonVenvsDir } from '@dingo/test-infra';
 import { waitForQuiet } from '../lib/cpu-time';
 import { ensureDebianTool } from '../lib/debian-tools';
+import { sha256Of } from '../lib/download-clients';
 import { MiB } from '../lib/settings';
 import { measure, mibPerSecond, pairedRatio } from '../lib/stats';
 import { BenchContext, resolvePath, Scenario, ScenarioOutcome, ScenarioSkipped } from './scenario';
@@ -21,12 +21,6 @@ const ARIA2 = {
 };
 
 type Side = 'dingo' | 'aria2c' | 'hf';
-
-async function sha256Of(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 /** The one regular file under `dir` (hf and dingo lay out their own folders). */
 function onlyFile(dir: string, name: string): string {

@@ -1,12 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { createRepo, listCommits, uploadFiles } from '@huggingface/hub';
-import { join } from 'node:path';
-import { tempDir } from '@dingo/testing';
-import { pythonOf, SETUPS } from '../python/python-setups';
+import { runHubClientPush } from '../hosted/hub-client-push';
 import { Cluster, MiB, startCluster } from './cluster';
-
-const HUB2 = SETUPS.find((s) => s.name === 'hub2')!;
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -84,35 +79,10 @@ describe('distributed mode: hosted repos', () => {
   }, 60_000);
 
   it('the real huggingface_hub pushes through gateway A and downloads every revision through gateway B', async () => {
-    const home = tempDir('dist-hosted-py');
-    try {
-      // The same script as the embedded suite; HF_READ_ENDPOINT sends its downloads to the other gateway.
-      const res = await new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
-        execFile(
-          pythonOf(HUB2),
-          [join(__dirname, '..', 'hosted', 'hub_client_push.py')],
-          {
-            encoding: 'utf8',
-            timeout: 240_000,
-            env: {
-              PATH: process.env.PATH,
-              HF_ENDPOINT: c.gatewayA.url,
-              HF_READ_ENDPOINT: c.gatewayB.url,
-              HF_TOKEN: token,
-              HF_HOME: home.path,
-              HF_HUB_DISABLE_TELEMETRY: '1',
-              HF_HUB_DISABLE_PROGRESS_BARS: '1',
-            },
-          },
-          (err, stdout, stderr) => done({ code: err ? Number(err.code ?? -1) : 0, stdout, stderr }),
-        ),
-      );
-      if (res.code !== 0) throw new Error(`python exited ${res.code}:\n${res.stdout}\n${res.stderr}`);
-      expect(res.stdout).toMatch(/^ok: /m);
-      expect(c.sim.stats.requests.filter((r) => r.path.includes('acme/py-'))).toEqual([]);
-    } finally {
-      home.cleanup();
-    }
+    // The same script as the embedded suite; every download goes to the other gateway.
+    const out = await runHubClientPush({ endpoint: c.gatewayA.url, readEndpoint: c.gatewayB.url, token });
+    expect(out).toMatch(/^ok: /m);
+    expect(c.sim.stats.requests.filter((r) => r.path.includes('acme/py-'))).toEqual([]);
   }, 300_000);
 
   it('@huggingface/hub uploads a 101 MiB LFS object through gateway A; gateway B serves it byte-identical', async () => {
