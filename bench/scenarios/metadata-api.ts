@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { request } from 'undici';
-import { waitForQuiet } from '../lib/cpu-time';
+import { cpuSeconds, waitForQuiet } from '../lib/cpu-time';
 import { profileWhile } from '../lib/profiling';
 import { IpcClient } from '../lib/ipc';
 import { stopChild } from '../lib/processes';
@@ -18,6 +18,8 @@ interface LoadResult {
   errors: number;
   timeouts: number;
   firstError?: string;
+  /** CPU time of the server's processes per request answered (user + system), µs: robust to a busy machine. */
+  cpuUsPerRequest?: number;
 }
 
 /**
@@ -130,12 +132,15 @@ export const metadataApiScenario: Scenario = {
               await once(base + e.path, e.method);
               await waitForQuiet(m.pids, 300);
               const before = await sim.requestCount('fast');
+              const serverPids = side === 'mirror' ? m.pids : [floorChild.pid!];
+              const cpuBefore = cpuSeconds(serverPids);
               const r = await load(
                 base + e.path,
                 e.method,
                 settings.api.durationSeconds,
                 settings.api.connections,
               );
+              r.cpuUsPerRequest = ((cpuSeconds(serverPids) - cpuBefore) * 1e6) / Math.max(1, r.requests);
               if (side === 'mirror') upstreamRequests += (await sim.requestCount('fast')) - before;
               (side === 'mirror' ? mirror : bare).push(r);
               // A few failures are a result (kept in the details); many make the numbers meaningless.
@@ -146,7 +151,7 @@ export const metadataApiScenario: Scenario = {
                 );
               }
               ctx.log(
-                `  rep ${rep + 1}/${settings.reps} ${e.name} ${side}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`,
+                `  rep ${rep + 1}/${settings.reps} ${e.name} ${side}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.cpuUsPerRequest.toFixed(0)} CPU-µs/request`,
               );
             }
           }
@@ -167,6 +172,23 @@ export const metadataApiScenario: Scenario = {
                 bare.map((r) => r.rps),
               ),
               ratioMeaning: 'mirror/bare, higher is better',
+            },
+            {
+              metric: `${e.name}: server CPU per request, µs`,
+              mirror: measure(
+                'µs',
+                mirror.map((r) => r.cpuUsPerRequest!),
+              ),
+              baselineName: 'bare Node http',
+              baseline: measure(
+                'µs',
+                bare.map((r) => r.cpuUsPerRequest!),
+              ),
+              ratio: pairedRatio(
+                bare.map((r) => r.cpuUsPerRequest!),
+                mirror.map((r) => r.cpuUsPerRequest!),
+              ),
+              ratioMeaning: 'bare/mirror, higher is better (robust to other load: CPU, not time)',
             },
             {
               metric: `${e.name}: p50 latency, ms`,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { SingleFlight } from '@dingo/concurrency';
 import { ApiRoute, EXPOSED_HEADERS, HubError, isCommitHash, RepoRef, repoKey } from '@dingo/hub-protocol';
 import { ApiCacheRecord, MetadataPort } from '@dingo/metadata-store';
@@ -59,6 +60,15 @@ const MAX_API_BODY = 64 * 1024 * 1024;
  */
 export class ApiProxy {
   private readonly refreshes = new SingleFlight<ApiAnswer>();
+  /**
+   * Cached answers also kept in memory (records are never edited, only replaced by this process or
+   * by another node's refresh, which a stale entry is re-read from the store for).
+   */
+  private readonly recent = new LRUCache<string, ApiCacheRecord>({
+    maxSize: 32 * 1024 * 1024,
+    maxEntrySize: 4 * 1024 * 1024,
+    sizeCalculation: (r) => r.body.length + 1024,
+  });
   private readonly observers: RepoObserver[] = [];
   private listings?: LocalListings;
 
@@ -104,8 +114,8 @@ export class ApiProxy {
     const url = canonicalApiUrl(req.url);
     const cacheable = req.method === 'GET' || req.route?.action.kind === 'paths-info';
     const key = this.cacheKey(req, url);
-    const cached = cacheable ? await this.meta.getApiCache(key) : undefined;
-    const fresh = cached && (cached.immutable || Date.now() - cached.fetchedAt < this.options.ttlMs);
+    const cached = cacheable ? await this.cachedAnswer(key) : undefined;
+    const fresh = cached && this.fresh(cached);
     if (fresh && (!repo || (await this.access.admits(repo, req.authorization, false, 'metadata'))))
       return this.fromCache(cached, 'HIT');
     // One upstream refresh per answer and caller at a time: a burst on an expired entry is one request.
@@ -167,7 +177,7 @@ export class ApiProxy {
       await this.learn(repo, req, body);
     }
     if (cacheable && res.status === 200) {
-      await this.meta.putApiCache({
+      const record: ApiCacheRecord = {
         key,
         repoKey: repo ? repoKey(repo) : '',
         url,
@@ -176,7 +186,9 @@ export class ApiProxy {
         body,
         fetchedAt: Date.now(),
         immutable: this.isImmutable(req.route),
-      });
+      };
+      await this.meta.putApiCache(record);
+      this.recent.set(key, record);
     }
     return { status: res.status, headers: this.withCommon(headers, 'MISS'), body };
   }
@@ -233,6 +245,18 @@ export class ApiProxy {
   }
 
   /** Repo answers are shared by every caller the access rules admit; the rest are per caller. */
+  private async cachedAnswer(key: string): Promise<ApiCacheRecord | undefined> {
+    const known = this.recent.get(key);
+    if (known && this.fresh(known)) return known;
+    const stored = await this.meta.getApiCache(key);
+    if (stored) this.recent.set(key, stored);
+    return stored;
+  }
+
+  private fresh(cached: ApiCacheRecord): boolean {
+    return cached.immutable || Date.now() - cached.fetchedAt < this.options.ttlMs;
+  }
+
   private cacheKey(req: ApiRequest, url: string): string {
     // The Xet mode changes what listings say: a mode switch must not serve the other mode's answers.
     const h = createHash('sha256').update(`${req.method} ${url}\nxet:${this.options.xetMode}\n`);

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import {
   encodeFilePath,
   encodeRevision,
@@ -37,6 +38,8 @@ const GIT_SHA1 = /^[0-9a-f]{40}$/;
  */
 export class FileLocator {
   private readonly log = new Logger(FileLocator.name);
+  /** A file at a commit never changes: records read or written here are kept (no database trip on a warm request). */
+  private readonly files = new LRUCache<string, FileRecord>({ max: 20_000 });
 
   constructor(
     private readonly meta: MetadataPort,
@@ -85,7 +88,7 @@ export class FileLocator {
     const file = this.fileFromHead(repo, revision, path, res);
     this.access.remember(repo, authorization, true, 'files');
     if (!authorization) await this.access.learnVisibility(repo, 'public');
-    await this.meta.putFile(file);
+    await this.putFile(file);
     await this.revisions.remember(repo, revision, file.commit);
     this.manifests.learn(repo, file.commit, authorization);
     return locatedFile(file, 'upstream');
@@ -103,7 +106,7 @@ export class FileLocator {
     authorization: string | undefined,
     offline: { why: string } | false,
   ): Promise<LocatedFile | undefined> {
-    const cached = await this.meta.getFile(repo.type, repo.id, commit, path);
+    const cached = await this.getFile(repo, commit, path);
     const manifest = cached ? undefined : await this.manifests.get(repo, commit);
     if (!cached && !manifest) return undefined;
     if (!(await this.access.admits(repo, authorization, offline))) return undefined;
@@ -112,8 +115,22 @@ export class FileLocator {
     const entry = manifest!.get(path);
     if (!entry) throw HubError.entryNotFound(commit);
     const file = fileFromManifest(repo, commit, entry);
-    await this.meta.putFile(file);
+    await this.putFile(file);
     return locatedFile(file, via);
+  }
+
+  private async getFile(repo: RepoRef, commit: string, path: string): Promise<FileRecord | undefined> {
+    const key = `${repo.type}/${repo.id}@${commit}:${path}`;
+    const known = this.files.get(key);
+    if (known) return known;
+    const record = await this.meta.getFile(repo.type, repo.id, commit, path);
+    if (record) this.files.set(key, record);
+    return record;
+  }
+
+  private async putFile(file: FileRecord): Promise<void> {
+    await this.meta.putFile(file);
+    this.files.set(`${file.repoType}/${file.repoId}@${file.commit}:${file.path}`, file);
   }
 
   private async locateOffline(

@@ -1,8 +1,15 @@
+import { LRUCache } from 'lru-cache';
 import { isCommitHash, RepoRef } from '@dingo/hub-protocol';
-import { MetadataPort } from '@dingo/metadata-store';
+import { MetadataPort, RevisionRecord } from '@dingo/metadata-store';
 
-/** Which commit a branch or tag names, as last seen upstream: trusted for a TTL, or at any age while offline. */
+/**
+ * Which commit a branch or tag names, as last seen upstream: trusted for a TTL, or at any age while
+ * offline. Records are also kept in memory, so a warm request costs no database round trip; a
+ * stale one is read again from the store first (another node may have refreshed it).
+ */
 export class RevisionCache {
+  private readonly recent = new LRUCache<string, RevisionRecord>({ max: 10_000 });
+
   constructor(
     private readonly meta: MetadataPort,
     private readonly ttlMs: number,
@@ -10,19 +17,28 @@ export class RevisionCache {
 
   async commitOf(repo: RepoRef, revision: string, allowStale: boolean): Promise<string | undefined> {
     if (isCommitHash(revision)) return revision;
-    const rec = await this.meta.getRevision(repo.type, repo.id, revision);
-    if (!rec) return undefined;
-    return allowStale || Date.now() - rec.fetchedAt < this.ttlMs ? rec.commit : undefined;
+    const key = keyOf(repo, revision);
+    let rec = this.recent.get(key);
+    if (!rec || (!allowStale && !this.fresh(rec))) {
+      rec = await this.meta.getRevision(repo.type, repo.id, revision);
+      if (!rec) return undefined;
+      this.recent.set(key, rec);
+    }
+    return allowStale || this.fresh(rec) ? rec.commit : undefined;
   }
 
   async remember(repo: RepoRef, revision: string, commit: string): Promise<void> {
     if (isCommitHash(revision)) return;
-    await this.meta.putRevision({
-      repoType: repo.type,
-      repoId: repo.id,
-      revision,
-      commit,
-      fetchedAt: Date.now(),
-    });
+    const rec = { repoType: repo.type, repoId: repo.id, revision, commit, fetchedAt: Date.now() };
+    await this.meta.putRevision(rec);
+    this.recent.set(keyOf(repo, revision), rec);
   }
+
+  private fresh(rec: RevisionRecord): boolean {
+    return Date.now() - rec.fetchedAt < this.ttlMs;
+  }
+}
+
+function keyOf(repo: RepoRef, revision: string): string {
+  return `${repo.type}/${repo.id}@${revision}`;
 }
