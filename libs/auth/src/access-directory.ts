@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { growingLru } from '@dingo/concurrency';
 import { DataSource, In, Repository } from 'typeorm';
 import { BUILTIN_ROLES, RepoTypeOrAny, RoleDefinition, UserPrincipal } from './access-model';
 import type { GrantRule } from './ability-factory';
@@ -36,8 +37,8 @@ export class AccessDirectory {
     this.grants = ds.getRepository(GrantEntity);
     this.customRoles = ds.getRepository(RoleEntity);
     this.tokens = ds.getRepository(AccessTokenEntity);
-    this.accessCache = new LRUCache({ max: 10_000, ttl: ttlMs });
-    this.tokenCache = new LRUCache({ max: 50_000, ttl: ttlMs });
+    this.accessCache = growingLru(10_000, { ttl: ttlMs });
+    this.tokenCache = growingLru(50_000, { ttl: ttlMs });
   }
 
   /** Forget everything cached: called after every change to users, teams, grants, roles or tokens. */

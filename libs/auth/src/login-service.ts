@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { growingLru } from '@dingo/concurrency';
 import { DataSource, Repository } from 'typeorm';
 import { HubError } from '@dingo/hub-protocol';
 import { AuditLog } from './audit-log';
@@ -23,7 +23,7 @@ export interface Session {
  */
 export class LoginService {
   private readonly users: Repository<UserEntity>;
-  private readonly failures = new LRUCache<string, number>({ max: 100_000, ttl: FAILURE_WINDOW_MS });
+  private readonly failures = growingLru<string, number>(100_000, { ttl: FAILURE_WINDOW_MS });
 
   constructor(
     ds: DataSource,

@@ -3,7 +3,7 @@ import { FileHandle, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { LRUCache } from 'lru-cache';
+import { growingLru } from '@dingo/concurrency';
 import { ChunkFile, ChunkId, ChunkMissingError, chunkName, ChunkStore } from './chunk-store';
 import {
   blocksFor,
@@ -59,7 +59,7 @@ export class TieredChunkStore implements ChunkStore, ChunkTiers {
   /** Told of each read served from the cold tier (the storage policy promotes chunks read often). */
   onColdRead?: (id: ChunkId) => void;
   /** Where chunks were last seen, so a read goes to the right tier first. */
-  private readonly where = new LRUCache<string, 'hot' | 'cold' | 'zst'>({ max: 200_000 });
+  private readonly where = growingLru<string, 'hot' | 'cold' | 'zst'>(200_000);
   private seq = 0;
 
   constructor(

@@ -2,3 +2,4 @@ export * from './single-flight';
 export * from './growing-file';
 export * from './redis-lock';
 export * from './rate-limiter';
+export * from './growing-lru';

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { growingLru } from '@dingo/concurrency';
 import { Agent, request } from 'undici';
 import { BlobPlan, ChunkPeers, PeerOffer } from '@dingo/mirror';
 import { PeerDirectory } from './peer-directory';
@@ -21,7 +22,7 @@ const ADVERT_TTL_MS = 2_000;
 export class PeerChunkFetcher implements ChunkPeers {
   private readonly log = new Logger(PeerChunkFetcher.name);
   private readonly agent: Agent;
-  private readonly hashes = new LRUCache<string, string>({ max: 4_096 });
+  private readonly hashes = growingLru<string, string>(4_096);
   private readonly adverts = new LRUCache<string, Promise<Set<number>>>({ max: 1_000, ttl: ADVERT_TTL_MS });
 
   constructor(

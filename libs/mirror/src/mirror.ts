@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { DingoConfig } from '@dingo/config';
-import { RateLimiter } from '@dingo/concurrency';
+import { RateLimiter, growingLru } from '@dingo/concurrency';
 import { HubError, RepoRef, ResolveRoute } from '@dingo/hub-protocol';
 import { JobHandler, PRIORITY } from '@dingo/jobs';
 import { modelScopeSource } from '@dingo/modelscope';
@@ -44,7 +44,6 @@ import { RetainedBlobs, StoragePolicy } from './storage/storage-policy';
 import { PullFileJob, PullSnapshotJob, RepoSync } from './sync/repo-sync';
 import { LocalListings, RepoObserver } from './repo-observer';
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 
 /** What the process that works the pull queues registers (the embedded gateway, or a sync-worker). */
 export interface MirrorJobHandlers {
@@ -321,7 +320,7 @@ export class Mirror {
     return { chunkSize: blob.chunkSize, indexes };
   }
 
-  private readonly chunkHashes = new LRUCache<string, string>({ max: 4_096 });
+  private readonly chunkHashes = growingLru<string, string>(4_096);
 
   /**
    * The sha256 of a stored chunk (the trust anchor edges check peers' copies against: a copy that

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
+import { growingLru } from '@dingo/concurrency';
 import { RepoRef } from '@dingo/hub-protocol';
 import { ChunkSource, DescribedFile, SourceFile, UpstreamSender } from '@dingo/upstream';
 import { ModelScopeClient, ModelScopeError, ModelScopeFile } from './modelscope-client';
@@ -44,7 +45,7 @@ export class ModelScopeSource implements ChunkSource {
   ) {
     const ttl = Math.max(1, options.listingTtlMs);
     this.listings = new LRUCache({ max: 512, ttl });
-    this.found = new LRUCache({ max: 16_384, ttl });
+    this.found = growingLru(16_384, { ttl });
   }
 
   async covers(file: SourceFile, signal?: AbortSignal): Promise<boolean> {

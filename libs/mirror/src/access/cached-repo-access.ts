@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import { growingLru } from '@dingo/concurrency';
 import { HubError, RepoRef, repoKey } from '@dingo/hub-protocol';
 import { MetadataPort, RepoVisibility } from '@dingo/metadata-store';
 
@@ -23,8 +23,8 @@ interface Verdict {
  * one place that decision is made: the file path, the API cache and the admin listings ask here.
  */
 export class CachedRepoAccess {
-  private readonly verdicts = new LRUCache<string, Verdict>({ max: 100_000 });
-  private readonly visibilities = new LRUCache<string, RepoVisibility>({ max: 100_000 });
+  private readonly verdicts = growingLru<string, Verdict>(100_000);
+  private readonly visibilities = growingLru<string, RepoVisibility>(100_000);
 
   constructor(
     private readonly meta: MetadataPort,

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
+import { growingLru } from '@dingo/concurrency';
 import { ChunkId, ChunkStore } from '@dingo/chunk-store';
 import { BlobState, ChunkRecord, MetadataPort } from '@dingo/metadata-store';
 import { BlobPlan } from './blob-plan';
@@ -18,8 +18,8 @@ export interface BlobIdentity {
  */
 export class BlobLedger {
   private readonly log = new Logger(BlobLedger.name);
-  private readonly chunks = new LRUCache<string, ChunkRecord>({ max: 50_000 });
-  private readonly verified = new LRUCache<string, true>({ max: 100_000 });
+  private readonly chunks = growingLru<string, ChunkRecord>(50_000);
+  private readonly verified = growingLru<string, true>(100_000);
   private readonly dropListeners: Array<(id: ChunkId) => void> = [];
 
   constructor(

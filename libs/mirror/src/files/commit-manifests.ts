@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
-import { SingleFlight } from '@dingo/concurrency';
+import { SingleFlight, growingLru } from '@dingo/concurrency';
 import { encodeRevision, RepoRef, repoKey } from '@dingo/hub-protocol';
 import { CommitManifestRecord, ManifestEntry, MetadataPort } from '@dingo/metadata-store';
 import { drain, readSmallBody, UpstreamRouter } from '@dingo/upstream';
@@ -23,7 +22,7 @@ interface Sibling {
  */
 export class CommitManifests {
   private readonly log = new Logger(CommitManifests.name);
-  private readonly known = new LRUCache<string, Manifest>({ max: 2_000 });
+  private readonly known = growingLru<string, Manifest>(2_000);
   private readonly learning = new SingleFlight<void>();
 
   constructor(

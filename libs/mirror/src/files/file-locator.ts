@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
+import { growingLru } from '@dingo/concurrency';
 import {
   encodeFilePath,
   encodeRevision,
@@ -39,7 +39,7 @@ const GIT_SHA1 = /^[0-9a-f]{40}$/;
 export class FileLocator {
   private readonly log = new Logger(FileLocator.name);
   /** A file at a commit never changes: records read or written here are kept (no database trip on a warm request). */
-  private readonly files = new LRUCache<string, FileRecord>({ max: 20_000 });
+  private readonly files = growingLru<string, FileRecord>(20_000);
 
   constructor(
     private readonly meta: MetadataPort,

@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { growingLru } from '@dingo/concurrency';
 import { isCommitHash, RepoRef } from '@dingo/hub-protocol';
 import { MetadataPort, RevisionRecord } from '@dingo/metadata-store';
 
@@ -8,7 +8,7 @@ import { MetadataPort, RevisionRecord } from '@dingo/metadata-store';
  * stale one is read again from the store first (another node may have refreshed it).
  */
 export class RevisionCache {
-  private readonly recent = new LRUCache<string, RevisionRecord>({ max: 10_000 });
+  private readonly recent = growingLru<string, RevisionRecord>(10_000);
 
   constructor(
     private readonly meta: MetadataPort,

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { LRUCache } from 'lru-cache';
+import { growingLru } from '@dingo/concurrency';
 import { encodeFilePath, encodeRevision, repoUrlPrefix } from '@dingo/hub-protocol';
 import {
   ChunkSource,
@@ -115,9 +115,9 @@ export interface ChunkPiece {
 export class BlobSources {
   private readonly extras: BlobSource[] = [];
   private readonly hubSources: BlobSource[];
-  private readonly confirmations = new LRUCache<string, Promise<boolean>>({ max: 20_000, ttl: 10 * 60_000 });
+  private readonly confirmations = growingLru<string, Promise<boolean>>(20_000, { ttl: 10 * 60_000 });
   private readonly assigned = new Map<string, number>();
-  private readonly distrusted = new LRUCache<string, true>({ max: 10_000, ttl: 60 * 60_000 });
+  private readonly distrusted = growingLru<string, true>(10_000, { ttl: 60 * 60_000 });
 
   constructor(
     private readonly router: UpstreamRouter,

@@ -3,8 +3,7 @@ import { rm } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { promisify } from 'node:util';
 import { Logger } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
-import { GrowingFile, RateLimiter } from '@dingo/concurrency';
+import { GrowingFile, RateLimiter, growingLru } from '@dingo/concurrency';
 import { ChunkId, ChunkStore } from '@dingo/chunk-store';
 import { UpstreamRefusedError } from '@dingo/upstream';
 import { BlobLedger } from '../blobs/blob-ledger';
@@ -64,7 +63,7 @@ export class ChunkPuller {
    * Downloads that finished lately. A reader that looked in the ledger just before a chunk was
    * recorded finds it here instead of pulling the same bytes again.
    */
-  private readonly recent = new LRUCache<string, ChunkDownload>({ max: 4096, ttl: 60_000 });
+  private readonly recent = growingLru<string, ChunkDownload>(4096, { ttl: 60_000 });
   private readonly stopping = new AbortController();
   readonly stats: PullStats = { upstreamBytes: 0, chunksPulled: 0, retries: 0, bytesBySource: {} };
   readonly peerStats: PeerStats = { peerBytes: 0, peerChunks: 0, peerRejections: 0, peerFailures: 0 };

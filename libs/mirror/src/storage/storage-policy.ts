@@ -1,6 +1,6 @@
 import { statfsSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
+import { growingLru } from '@dingo/concurrency';
 import { ChunkId, ChunkTiers } from '@dingo/chunk-store';
 import { ChunkTier, MetadataPort, StoredChunk } from '@dingo/metadata-store';
 import { BlobLedger } from '../blobs/blob-ledger';
@@ -46,7 +46,7 @@ const BATCH = 200;
  */
 export class StoragePolicy {
   private readonly log = new Logger(StoragePolicy.name);
-  private readonly coldReads = new LRUCache<string, number>({ max: 10_000, ttl: 10 * 60_000 });
+  private readonly coldReads = growingLru<string, number>(10_000, { ttl: 10 * 60_000 });
   private readonly retainedSources: RetainedBlobs[] = [];
   /** Rounds run one after the other (two at once would each free what the other frees). */
   private rounds: Promise<void> = Promise.resolve();
