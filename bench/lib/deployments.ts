@@ -1,6 +1,6 @@
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transformFileSync } from '@swc/core';
@@ -56,6 +56,14 @@ function compileOnce(repoRoot: string): { preload: string } {
   return (compiled = { preload });
 }
 
+/** The flags `npm start` gives node (package.json's start script), so a measured process runs as it would. */
+function startNodeFlags(repoRoot: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  return pkg.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 /** One Node process of a deployment, started like `npm start` (compiled JS) plus the bench preload. */
 class MirrorProcess {
   readonly ipc: IpcClient;
@@ -69,7 +77,7 @@ class MirrorProcess {
   static spawn(repoRoot: string, mainTs: string, env: NodeJS.ProcessEnv): MirrorProcess {
     const { preload } = compileOnce(repoRoot);
     const mainJs = join('dist', mainTs.replace(/\.ts$/, '.js'));
-    const child = spawn(process.execPath, ['-r', preload, mainJs], {
+    const child = spawn(process.execPath, [...startNodeFlags(repoRoot), '-r', preload, mainJs], {
       cwd: repoRoot,
       env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
