@@ -171,15 +171,28 @@ export class BlobReader {
     }
     if (record) {
       try {
-        const file = await this.store.openFile?.(id);
-        if (file) return { file, record, from: 'cache' };
-        return { body: await readCheckedChunk(this.store, record, from, to), from: 'cache' };
+        return await this.openStored(record, from, to, 'cache');
       } catch (err) {
         if (!(err instanceof ChunkMissingError)) throw err;
         await this.ledger.drop(id, 'it vanished from the store');
       }
     }
-    return { body: await this.readPulled(plan, index, from, to, source, firstByte, true), from: 'upstream' };
+    return this.readPulled(plan, index, from, to, source, firstByte, true);
+  }
+
+  /**
+   * A stored chunk: open as a local file where the store allows it (copied block by block into
+   * reused buffers: bounded memory however many clients read), else a block-checked stream.
+   */
+  private async openStored(
+    record: ChunkRecord,
+    from: number,
+    to: number,
+    source: ByteSource,
+  ): Promise<OpenedChunk> {
+    const file = await this.store.openFile?.({ blob: record.blobKey, index: record.index });
+    if (file) return { file, record, from: source };
+    return { body: await readCheckedChunk(this.store, record, from, to), from: source };
   }
 
   /** Joins or starts the chunk's pull; once a download has finished writing, reads the store. */
@@ -191,16 +204,17 @@ export class BlobReader {
     source: FileSource,
     firstByte: boolean,
     retry: boolean,
-  ): Promise<Readable> {
+  ): Promise<OpenedChunk> {
     const id = { blob: plan.key, index };
     // Attach synchronously, before the download can move its file into the store.
     const download = this.puller.active(id) ?? this.puller.pull(plan, index, source);
-    if (!download.file.finished) return this.follow(download, from, to, firstByte);
+    if (!download.file.finished)
+      return { body: await this.follow(download, from, to, firstByte), from: 'upstream' };
     await download.done;
     const record = await this.ledger.chunk(id);
     try {
       if (!record) throw new ChunkMissingError(id);
-      return await readCheckedChunk(this.store, record, from, to);
+      return await this.openStored(record, from, to, 'upstream');
     } catch (err) {
       // A recently finished pull whose chunk was purged since (failed verification): pull again.
       if (!(err instanceof ChunkMissingError) || !retry) throw err;
