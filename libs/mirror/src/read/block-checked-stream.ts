@@ -55,27 +55,10 @@ export async function copyCheckedChunk(
   buffers: BlockBuffers,
 ): Promise<CopyOutcome> {
   const bs = record.blockSize;
-  const id = { blob: record.blobKey, index: record.index };
-  const lastOfChunk = Math.ceil(record.size / bs) - 1;
   const readBlock = async (block: number): Promise<Buffer> => {
-    const start = block * bs;
-    const length = Math.min(bs, record.size - start);
     const buf = buffers.take(bs);
     try {
-      let got = 0;
-      while (got < length) {
-        const n = await file.read(got ? buf.subarray(got) : buf, length - got, start + got);
-        if (n === 0) throw new BlockMismatchError(id, block, `stored chunk ends at byte ${start + got}`);
-        got += n;
-      }
-      const actual = xxh64(length === buf.length ? buf : buf.subarray(0, length))
-        .toString(16)
-        .padStart(16, '0');
-      const expected = blockDigestAt(record.blockDigests, block);
-      if (actual !== expected)
-        throw new BlockMismatchError(id, block, `digest ${actual}, recorded ${expected}`);
-      if (block === lastOfChunk && (await file.read(buf, 1, record.size)) > 0)
-        throw new BlockMismatchError(id, block, 'more bytes than recorded');
+      await readCheckedBlock(file, record, block, buf);
       return buf;
     } catch (err) {
       buffers.give(buf);
@@ -110,6 +93,37 @@ export async function copyCheckedChunk(
       );
     await file.close().catch(() => undefined);
   }
+}
+
+/**
+ * Reads block `block` of a stored chunk open as a local file into `buf` (at least a block long) and
+ * checks it against its recorded digest; returns the block's length. Throws BlockMismatchError on
+ * a mismatch, a short file, or (last block) a file longer than recorded.
+ */
+export async function readCheckedBlock(
+  file: ChunkFile,
+  record: ChunkRecord,
+  block: number,
+  buf: Buffer,
+): Promise<number> {
+  const bs = record.blockSize;
+  const id = { blob: record.blobKey, index: record.index };
+  const start = block * bs;
+  const length = Math.min(bs, record.size - start);
+  let got = 0;
+  while (got < length) {
+    const n = await file.read(got ? buf.subarray(got) : buf, length - got, start + got);
+    if (n === 0) throw new BlockMismatchError(id, block, `stored chunk ends at byte ${start + got}`);
+    got += n;
+  }
+  const actual = xxh64(length === buf.length ? buf : buf.subarray(0, length))
+    .toString(16)
+    .padStart(16, '0');
+  const expected = blockDigestAt(record.blockDigests, block);
+  if (actual !== expected) throw new BlockMismatchError(id, block, `digest ${actual}, recorded ${expected}`);
+  if (block === Math.ceil(record.size / bs) - 1 && (await file.read(buf, 1, record.size)) > 0)
+    throw new BlockMismatchError(id, block, 'more bytes than recorded');
+  return length;
 }
 
 class BlockCheckedStream extends Transform {
