@@ -234,11 +234,15 @@ async function assertRedisReachable(url: string): Promise<void> {
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
+  // The socket's own error (ECONNREFUSED...) says more than the rejection ("Connection is closed.").
+  let cause: Error | undefined;
+  client.on('error', (err: Error) => (cause ??= err));
   try {
     await client.connect();
     await client.ping();
   } catch (err) {
-    throw new DeploymentUnavailable(`distributed mode needs Redis at ${url} (${(err as Error).message})`);
+    const why = (cause ?? (err as Error)).message;
+    throw new DeploymentUnavailable(`distributed mode needs Redis at ${url} (${why})`);
   } finally {
     client.disconnect();
   }
