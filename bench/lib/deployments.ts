@@ -16,6 +16,10 @@ export interface MirrorDeployment {
   readonly pids: number[];
   /** The process that serves HTTP: the one profiled. */
   readonly frontPid: number;
+  /** Distributed mode: the S3 server holding the chunks (its process is one of `pids`). */
+  readonly s3?: { url: string; pid: number };
+  /** The last few KiB the front process wrote (to explain a failed download). */
+  output(): string;
   startProfile(): Promise<void>;
   /** Writes the profile of the window since startProfile() to `path`. */
   stopProfile(path: string): Promise<void>;
@@ -114,13 +118,15 @@ function deploymentOf(
   url: string,
   front: MirrorProcess,
   all: MirrorProcess[],
-  otherPids: number[] = [],
+  s3?: { url: string; pid: number },
 ): MirrorDeployment {
   return {
     mode,
     url,
-    pids: [...all.map((p) => p.pid), ...otherPids],
+    pids: [...all.map((p) => p.pid), ...(s3 ? [s3.pid] : [])],
     frontPid: front.pid,
+    s3,
+    output: front.output,
     startProfile: () => front.ipc.call('profile-start'),
     stopProfile: (path) => front.ipc.call('profile-stop', { path }),
     stop: async () => {
@@ -161,6 +167,8 @@ export async function startDistributed(opts: DeploymentOptions): Promise<MirrorD
   const missing = apps.filter((p) => !existsSync(join(opts.repoRoot, p)));
   if (missing.length)
     throw new DeploymentUnavailable(`distributed mode not available (missing ${missing.join(', ')})`);
+  const redisUrl = process.env.DINGO_BENCH_REDIS_URL || 'redis://127.0.0.1:6379/0';
+  await assertRedisReachable(redisUrl);
   const namespace = `bench${process.pid}n${++distributedSeq}`;
   let db: { url: string; drop: () => Promise<void> };
   try {
@@ -192,7 +200,7 @@ export async function startDistributed(opts: DeploymentOptions): Promise<MirrorD
         ...mirrorEnv({ ...opts, dataDir }, await freePort(), 'distributed'),
         DINGO_DB_TYPE: 'mysql',
         DINGO_DB_URL: db.url,
-        DINGO_REDIS_URL: process.env.DINGO_BENCH_REDIS_URL || 'redis://127.0.0.1:6379/0',
+        DINGO_REDIS_URL: redisUrl,
         DINGO_S3_URL: s3Url,
         DINGO_NAMESPACE: namespace,
         DINGO_JWT_SECRET: secret,
@@ -207,7 +215,10 @@ export async function startDistributed(opts: DeploymentOptions): Promise<MirrorD
       started.push(p);
       await waitForHttp(`${urlOf(e)}/health`, p.child, p.output);
       if (i === apps.length - 1) {
-        const deployment = deploymentOf('distributed', urlOf(e), p, started, [s3Child.pid!]);
+        const deployment = deploymentOf('distributed', urlOf(e), p, started, {
+          url: s3Url,
+          pid: s3Child.pid!,
+        });
         const stop = deployment.stop;
         return { ...deployment, stop: () => stop().finally(stopInfra) };
       }
@@ -221,6 +232,29 @@ export async function startDistributed(opts: DeploymentOptions): Promise<MirrorD
 }
 
 let distributedSeq = 0;
+
+/** A PING answered, or DeploymentUnavailable saying where Redis was looked for. */
+async function assertRedisReachable(url: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  // The socket's own error (ECONNREFUSED...) says more than the rejection ("Connection is closed.").
+  let cause: Error | undefined;
+  client.on('error', (err: Error) => (cause ??= err));
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    const why = (cause ?? (err as Error)).message;
+    throw new DeploymentUnavailable(`distributed mode needs Redis at ${url} (${why})`);
+  } finally {
+    client.disconnect();
+  }
+}
 
 export const LAUNCHERS: Record<DeploymentMode, (opts: DeploymentOptions) => Promise<MirrorDeployment>> = {
   embedded: startEmbedded,

@@ -53,13 +53,19 @@ export interface DownloadOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * `urls` may be a list: one curl process fetches them in order over one keep-alive connection
+ * (the raw S3 baseline reading a file's chunk objects), and the transfer is their sum.
+ */
 export function curlDownload(
-  url: string,
+  urls: string | string[],
   opts: DownloadOptions = {},
 ): Promise<Transfer & { exitAt: number }> {
-  const args = ['-sS', '--http1.1', '--noproxy', '*', '-o', '/dev/null', '-w', CURL_FORMAT];
+  const list = typeof urls === 'string' ? [urls] : urls;
+  const args = ['-sS', '--http1.1', '--noproxy', '*', '-w', `${CURL_FORMAT}\n`];
   if (opts.followRedirects) args.push('-L');
-  args.push(url);
+  for (const url of list) args.push('-o', '/dev/null', url);
+  const name = list.length === 1 ? list[0] : `${list[0]} (+${list.length - 1} more)`;
   return new Promise((resolve, reject) => {
     const child = spawn('curl', args, { stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
     let out = '';
@@ -68,21 +74,34 @@ export function curlDownload(
     child.stderr.on('data', (d: Buffer) => (err += d));
     child.on('error', reject);
     child.on('close', (code) => {
-      const [status, bytes, ttfb, total, redirects] = out.trim().split(' ').map(Number);
-      const transfer = { status, bytes, ttfbS: ttfb, totalS: total, redirects, exitAt: performance.now() };
-      if (code !== 0) return reject(new Error(`curl ${url} exited ${code}: ${err.trim()}`));
-      if (status !== 200) return reject(new Error(`curl ${url}: HTTP ${status}`));
-      if (opts.expectBytes !== undefined && bytes !== opts.expectBytes) {
-        return reject(new Error(`curl ${url}: got ${bytes} bytes, expected ${opts.expectBytes}`));
+      const exitAt = performance.now();
+      if (code !== 0) return reject(new Error(`curl ${name} exited ${code}: ${err.trim()}`));
+      const each = out
+        .trim()
+        .split('\n')
+        .map((line) => line.trim().split(' ').map(Number));
+      const failed = each.find(([status]) => status !== 200);
+      if (failed || each.length !== list.length)
+        return reject(new Error(`curl ${name}: HTTP ${failed?.[0] ?? `${each.length} answers`}`));
+      const transfer = {
+        status: 200,
+        bytes: each.reduce((n, t) => n + t[1], 0),
+        ttfbS: each[0][2],
+        totalS: each.reduce((n, t) => n + t[3], 0),
+        redirects: each.reduce((n, t) => n + t[4], 0),
+        exitAt,
+      };
+      if (opts.expectBytes !== undefined && transfer.bytes !== opts.expectBytes) {
+        return reject(new Error(`curl ${name}: got ${transfer.bytes} bytes, expected ${opts.expectBytes}`));
       }
       resolve(transfer);
     });
   });
 }
 
-/** `clients` curl processes on the same URL, started back to back. */
+/** `clients` curl processes on the same URL (or list of URLs), started back to back. */
 export async function curlBatch(
-  url: string,
+  url: string | string[],
   clients: number,
   opts: DownloadOptions = {},
 ): Promise<TransferBatch> {

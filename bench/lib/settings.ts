@@ -33,7 +33,11 @@ export interface BenchSettings {
   /** 'auto': profile the gateway when a cache-hit ratio falls below `profileBelowRatio`. */
   profile: 'auto' | 'always' | 'never';
   profileBelowRatio: number;
-  distributed: boolean;
+  /**
+   * Scenario 7's distributed deployment: `auto` runs it when MariaDB and Redis answer and reports
+   * it skipped (with the reason) otherwise; `on` makes an unavailable deployment a failure.
+   */
+  distributed: 'auto' | 'on' | 'off';
   /** Before each scenario, wait up to this long for other programs to stop loading the machine. */
   quietWaitS: number;
 }
@@ -97,7 +101,7 @@ export function loadBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
           ? 'never'
           : 'auto',
     profileBelowRatio: Number(env.DINGO_BENCH_PROFILE_BELOW || 0.8),
-    distributed: isOn(env.DINGO_BENCH_DISTRIBUTED),
+    distributed: !env.DINGO_BENCH_DISTRIBUTED ? 'auto' : isOn(env.DINGO_BENCH_DISTRIBUTED) ? 'on' : 'off',
     quietWaitS: int('DINGO_BENCH_QUIET_WAIT', 30, 10),
   };
 }

@@ -26,7 +26,7 @@ export const memoryScenario: Scenario = {
           metric: `cache hit, ${s.clients} client${s.clients > 1 ? 's' : ''}: peak RSS, MiB`,
           mirror: measure('MiB', toMiB(s.mirrorPeakRss)),
           baselineName: 'nginx (master+workers)',
-          baseline: measure('MiB', toMiB(s.nginxPeakRss)),
+          baseline: measure('MiB', toMiB(s.baselinePeakRss)),
         });
       }
     }

@@ -4,10 +4,14 @@ import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { ChunkMissingError, ChunkStore } from './chunk-store';
 
-/** The behaviour every ChunkStore backend must share; each backend's spec runs it. */
+/**
+ * The behaviour every ChunkStore backend must share; each backend's spec runs it. `opensFiles`:
+ * the backend implements openFile (reads into the caller's buffers), which is then checked too.
+ */
 export function chunkStoreContract(
   name: string,
   create: () => Promise<{ store: ChunkStore; close?: () => Promise<void> }>,
+  { opensFiles = false } = {},
 ) {
   describe(`ChunkStore contract: ${name}`, () => {
     let store: ChunkStore;
@@ -57,6 +61,25 @@ export function chunkStoreContract(
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });
+
+    if (opensFiles)
+      it('opens a chunk for reads into buffers, in order and at any position', async () => {
+        await put(3, 'abcdefghijklmnopqrstuvwxyz');
+        const file = await store.openFile!({ blob, index: 3 }, 4);
+        if (!file) throw new Error('a stored plain chunk was not opened');
+        const buf = Buffer.alloc(8);
+        const readAt = async (length: number, position: number) =>
+          buf.toString('latin1', 0, await file.read(buf, length, position));
+        expect(await readAt(5, 4)).toBe('efghi');
+        expect(await readAt(8, 9)).toBe('jklmnopq');
+        expect(await readAt(3, 1)).toBe('bcd'); // backwards
+        expect(await readAt(8, 20)).toBe('uvwxyz'); // short at the end
+        expect(await readAt(1, 26)).toBe('');
+        await file.close();
+        // Absent: ChunkMissingError, or undefined (read() then says so).
+        const missing = await store.openFile!({ blob, index: 98 }).catch((err: unknown) => err);
+        expect(missing === undefined || missing instanceof ChunkMissingError).toBe(true);
+      });
 
     it('keeps the source file contents when reading back (binary safe)', async () => {
       const bytes = Buffer.from([0, 255, 1, 254, 10, 13]);

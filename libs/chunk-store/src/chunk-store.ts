@@ -60,12 +60,13 @@ export interface ChunkStore {
   /** Checks the backend is reachable (health endpoints). */
   ping(): Promise<void>;
   /**
-   * Opens a stored chunk for positional reads into the caller's buffers, where the store holds it
-   * as a local file (the hot path of cache hits: no stream, no buffer allocated per read).
-   * Undefined when the store has no such access to this chunk (read() then); ChunkMissingError if
-   * absent.
+   * Opens a stored chunk for positional reads into the caller's buffers (the hot path of cache
+   * hits: no stream pipeline, no buffer allocated per read): a local file, or a remote object's
+   * body read in order from `start` (where the first read will be; reads elsewhere cost a new
+   * request). Undefined when the store has no such access to this chunk (read() then);
+   * ChunkMissingError if absent.
    */
-  openFile?(id: ChunkId): Promise<ChunkFile | undefined>;
+  openFile?(id: ChunkId, start?: number): Promise<ChunkFile | undefined>;
 }
 
 /** A stored chunk open for positional reads. */

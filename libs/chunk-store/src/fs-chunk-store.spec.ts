@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { chunkStoreContract } from './chunk-store.contract';
 import { FsChunkStore } from './fs-chunk-store';
 
-chunkStoreContract('fs', async () => ({
-  store: new FsChunkStore(await mkdtemp(join(tmpdir(), 'fs-chunks-'))),
-}));
+chunkStoreContract(
+  'fs',
+  async () => ({ store: new FsChunkStore(await mkdtemp(join(tmpdir(), 'fs-chunks-'))) }),
+  { opensFiles: true },
+);
 
 describe('FsChunkStore.ping', () => {
   it('survives many concurrent pings (health checks overlap) and leaves no probe behind', async () => {

@@ -9,11 +9,15 @@ import { chunkStoreContract } from './chunk-store.contract';
 import { S3ChunkStore } from './s3-chunk-store';
 import { startS3 } from '@dingo/test-infra';
 
-chunkStoreContract('s3 (s3rver)', async () => {
-  const s3 = await startS3();
-  // A prefix, so the contract also covers keys below the bucket root.
-  return { store: S3ChunkStore.fromUrl(s3.url('chunks/mirror-a')), close: s3.close };
-});
+chunkStoreContract(
+  's3 (s3rver)',
+  async () => {
+    const s3 = await startS3();
+    // A prefix, so the contract also covers keys below the bucket root.
+    return { store: S3ChunkStore.fromUrl(s3.url('chunks/mirror-a')), close: s3.close };
+  },
+  { opensFiles: true },
+);
 
 async function sha256(stream: Readable): Promise<string> {
   const hash = createHash('sha256');

@@ -1,7 +1,8 @@
 import { unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { Client } from 'minio';
-import { ChunkId, ChunkMissingError, ChunkStore, chunkName } from './chunk-store';
+import { ChunkFile, ChunkId, ChunkMissingError, ChunkStore, chunkName } from './chunk-store';
+import { StreamedChunkFile } from './streamed-chunk-file';
 
 export interface S3ChunkStoreOptions {
   endPoint: string;
@@ -89,6 +90,15 @@ export class S3ChunkStore implements ChunkStore {
       if (MISSING.has(codeOf(err))) throw new ChunkMissingError(id);
       throw err;
     }
+  }
+
+  /**
+   * The object's body from `start` on, read into the caller's buffers: one GET per chunk however
+   * many blocks are read (its headers are awaited here, so a missing chunk throws now).
+   */
+  async openFile(id: ChunkId, start = 0): Promise<ChunkFile> {
+    const body = await this.read(id, start);
+    return new StreamedChunkFile(body, start, (at) => this.read(id, at));
   }
 
   async putFile(id: ChunkId, localPath: string): Promise<void> {

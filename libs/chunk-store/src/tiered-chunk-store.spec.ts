@@ -21,7 +21,7 @@ function tiered(onColdRead?: () => void) {
   return { dir, hot, cold, store, close: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-chunkStoreContract('tiered (fs hot + fs cold)', async () => tiered());
+chunkStoreContract('tiered (fs hot + fs cold)', async () => tiered(), { opensFiles: true });
 
 describe('TieredChunkStore', () => {
   const blob = `sha256-${'cd'.repeat(32)}`;

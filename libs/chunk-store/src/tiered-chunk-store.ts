@@ -80,10 +80,10 @@ export class TieredChunkStore implements ChunkStore, ChunkTiers {
   }
 
   /**
-   * A chunk stored plain as a local file, on either tier (the read path copies it block by block
-   * into reused buffers); a compressed or remote chunk is read().
+   * A chunk stored plain on either tier, open for reads into the caller's buffers (the read path
+   * copies it block by block into reused buffers); a compressed chunk is read().
    */
-  async openFile(id: ChunkId): Promise<ChunkFile | undefined> {
+  async openFile(id: ChunkId, start?: number): Promise<ChunkFile | undefined> {
     const key = chunkName(id);
     const known = this.where.get(key);
     if (known === 'zst') return undefined;
@@ -92,7 +92,7 @@ export class TieredChunkStore implements ChunkStore, ChunkTiers {
       const store = place === 'hot' ? this.hot : this.cold;
       if (!store.openFile) continue;
       try {
-        const file = await store.openFile(id);
+        const file = await store.openFile(id, start);
         this.where.set(key, place);
         if (place === 'cold') this.onColdRead?.(id);
         return file;

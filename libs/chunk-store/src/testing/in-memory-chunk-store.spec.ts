@@ -3,6 +3,11 @@ import { InMemoryChunkStore } from './in-memory-chunk-store';
 
 // The fake the mirror's unit tests stand on behaves like the fs and S3 stores.
 chunkStoreContract('in memory (test fake)', async () => ({ store: new InMemoryChunkStore(4) }));
+chunkStoreContract(
+  'in memory, opening chunks like a remote store (test fake)',
+  async () => ({ store: new InMemoryChunkStore(4, { opensFiles: true }) }),
+  { opensFiles: true },
+);
 
 describe('InMemoryChunkStore', () => {
   const id = { blob: `sha256-${'ab'.repeat(32)}`, index: 0 };

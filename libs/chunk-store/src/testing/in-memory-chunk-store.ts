@@ -1,6 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { ChunkId, ChunkMissingError, ChunkStore, chunkName } from '../chunk-store';
+import { ChunkFile, ChunkId, ChunkMissingError, ChunkStore, chunkName } from '../chunk-store';
+import { StreamedChunkFile } from '../streamed-chunk-file';
 
 /**
  * A ChunkStore in a Map, for unit tests of the mirror's services; it passes the shared
@@ -13,8 +14,21 @@ export class InMemoryChunkStore implements ChunkStore {
   /** putFile calls, per chunk name. */
   readonly puts = new Map<string, number>();
   reads = 0;
+  /** Chunk indexes opened by openFile, in order. */
+  readonly opened: number[] = [];
+  /** With `opensFiles`, chunks are opened like a remote store's: one streamed read per open. */
+  readonly openFile?: (id: ChunkId, start?: number) => Promise<ChunkFile>;
 
-  constructor(private readonly pieceSize = 64 * 1024) {}
+  constructor(
+    private readonly pieceSize = 64 * 1024,
+    options: { opensFiles?: boolean } = {},
+  ) {
+    if (options.opensFiles)
+      this.openFile = async (id, start = 0) => {
+        this.opened.push(id.index);
+        return new StreamedChunkFile(await this.read(id, start), start, (at) => this.read(id, at));
+      };
+  }
 
   async stat(id: ChunkId): Promise<number | undefined> {
     return this.chunks.get(chunkName(id))?.length;

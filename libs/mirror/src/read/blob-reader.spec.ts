@@ -121,6 +121,59 @@ describe('BlobReader', () => {
     expect(core.store.bytes({ blob: file.blobKey, index: 1 })).toEqual(bytes.subarray(16, 32));
   });
 
+  describe('with a store that opens chunks for reads into buffers (S3)', () => {
+    it('reads ranges with one request per chunk, the next chunk opened while one is copied', async () => {
+      core = dataPathCore({ chunkSize: 16, storeOpensFiles: true });
+      const plan = await seedBlob(core, file, bytes);
+      const opensAtFirstWrite: number[] = [];
+      const { sink, received } = memorySink();
+      const write = sink.writeReused.bind(sink);
+      sink.writeReused = (buf, from, release) => {
+        opensAtFirstWrite.push(core.store.opened.length);
+        return write(buf, from, release);
+      };
+      await core.reader.stream(plan, { file }, 10, 35, sink);
+      expect(received()).toEqual(bytes.subarray(10, 36));
+      expect(core.store.opened).toEqual([0, 1, 2]);
+      expect(core.store.reads).toBe(3);
+      // Chunk 1 was open before chunk 0's bytes went out; chunk 2 before chunk 1's.
+      expect(opensAtFirstWrite).toEqual([2, 3, 3]);
+      for (const [start, end] of [
+        [15, 16],
+        [39, 39],
+        [17, 20],
+      ]) {
+        const one = memorySink();
+        await core.reader.stream(plan, { file }, start, end, one.sink);
+        expect(one.received()).toEqual(bytes.subarray(start, end + 1));
+      }
+      expect(core.upstream.requests).toEqual([]);
+    });
+
+    it('a rotted chunk opened ahead is never delivered: dropped and pulled again mid-stream', async () => {
+      core = dataPathCore({ chunkSize: 16, storeOpensFiles: true });
+      const plan = await seedBlob(core, file, bytes);
+      core.store.flipBit({ blob: file.blobKey, index: 1 }, 3);
+      core.serve(bytes);
+      const { sink, received } = memorySink();
+      await core.reader.stream(plan, { file }, 0, 39, sink);
+      expect(received()).toEqual(bytes);
+      expect(core.reader.blockMismatches).toBe(1);
+      expect(core.upstream.requests.map((r) => r.headers?.range)).toEqual(['bytes=16-31']);
+    });
+
+    it('a chunk missing from the store is pulled again, though the read ahead of it failed', async () => {
+      core = dataPathCore({ chunkSize: 16, storeOpensFiles: true });
+      const plan = await seedBlob(core, file, bytes);
+      await core.store.delete({ blob: file.blobKey, index: 2 });
+      core.serve(bytes);
+      const { sink, received } = memorySink();
+      await core.reader.stream(plan, { file }, 0, 39, sink);
+      expect(received()).toEqual(bytes);
+      expect(core.upstream.requests.map((r) => r.headers?.range)).toEqual(['bytes=32-39']);
+    });
+  });
+
   it('a recorded chunk missing from the store is pulled again', async () => {
     core = dataPathCore({ chunkSize: 16 });
     const plan = await seedBlob(core, file, bytes);

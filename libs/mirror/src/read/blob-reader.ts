@@ -126,28 +126,55 @@ export class BlobReader {
   ): Promise<void> {
     const first = Math.floor(start / plan.chunkSize);
     const last = Math.floor(end / plan.chunkSize);
-    for (let index = first; index <= last; index++) {
-      const bounds = chunkBounds(plan, index);
-      let from = Math.max(start, bounds.start) - bounds.start;
-      const to = Math.min(end, bounds.end) - bounds.start;
-      // The chunk the client waits for is requested before the read-ahead.
-      let part = await this.openChunk(plan, index, from, to, source, !sink.started);
-      if (part.from === 'upstream') pulledAhead.add(index);
-      if (readAhead) this.scheduleReadAhead(plan, index, source, pulledAhead);
-      for (;;) {
-        const counted = pulledAhead.has(index) ? 'upstream' : part.from;
-        const copied = part.file
-          ? await copyCheckedChunk(part.file, part.record, from, to, sink, counted, this.buffers)
-          : await sink.copy(part.body, counted);
-        from += copied.bytes;
-        if (!copied.error) break;
-        if (!(copied.error instanceof BlockMismatchError)) throw copied.error;
-        this.blockMismatches++;
-        // Rotted on disk: never delivered. Drop it and carry on from upstream at the same byte.
-        this.log.error(`${copied.error.message}; pulling the chunk again`);
-        await this.ledger.drop({ blob: plan.key, index }, copied.error.message);
-        part = await this.openChunk(plan, index, from, to, source, false);
+    let ahead: Promise<OpenedChunk | undefined> | undefined;
+    try {
+      for (let index = first; index <= last; index++) {
+        const bounds = chunkBounds(plan, index);
+        let from = Math.max(start, bounds.start) - bounds.start;
+        const to = Math.min(end, bounds.end) - bounds.start;
+        // The chunk the client waits for is requested before the read-ahead.
+        const opened = await ahead;
+        ahead = undefined;
+        let part = opened ?? (await this.openChunk(plan, index, from, to, source, !sink.started));
+        if (index < last) ahead = this.openStoredAhead(plan, index + 1);
+        if (part.from === 'upstream') pulledAhead.add(index);
+        if (readAhead) this.scheduleReadAhead(plan, index, source, pulledAhead);
+        for (;;) {
+          const counted = pulledAhead.has(index) ? 'upstream' : part.from;
+          const copied = part.file
+            ? await copyCheckedChunk(part.file, part.record, from, to, sink, counted, this.buffers)
+            : await sink.copy(part.body, counted);
+          from += copied.bytes;
+          if (!copied.error) break;
+          if (!(copied.error instanceof BlockMismatchError)) throw copied.error;
+          this.blockMismatches++;
+          // Rotted on disk: never delivered. Drop it and carry on from upstream at the same byte.
+          this.log.error(`${copied.error.message}; pulling the chunk again`);
+          await this.ledger.drop({ blob: plan.key, index }, copied.error.message);
+          part = await this.openChunk(plan, index, from, to, source, false);
+        }
       }
+    } finally {
+      // A copy that stopped early leaves the next chunk opened for nothing.
+      void ahead?.then((part) => part?.file?.close());
+    }
+  }
+
+  /**
+   * Opens the next chunk of a range while the current one is copied, when it is stored whole and
+   * nobody is pulling it: a remote store's request round trip then overlaps the copy. Undefined
+   * (on any trouble too) leaves the chunk to openChunk, which knows what to do about it.
+   */
+  private async openStoredAhead(plan: BlobPlan, index: number): Promise<OpenedChunk | undefined> {
+    const id = { blob: plan.key, index };
+    if (!this.store.openFile || this.puller.active(id)) return undefined;
+    try {
+      const record = await this.ledger.chunk(id);
+      if (!record?.blockDigests) return undefined;
+      const file = await this.store.openFile(id, 0);
+      return file && { file, record, from: 'cache' };
+    } catch {
+      return undefined;
     }
   }
 
@@ -190,7 +217,8 @@ export class BlobReader {
     to: number,
     source: ByteSource,
   ): Promise<OpenedChunk> {
-    const file = await this.store.openFile?.({ blob: record.blobKey, index: record.index });
+    const id = { blob: record.blobKey, index: record.index };
+    const file = await this.store.openFile?.(id, Math.floor(from / record.blockSize) * record.blockSize);
     if (file) return { file, record, from: source };
     return { body: await readCheckedChunk(this.store, record, from, to), from: source };
   }

@@ -98,6 +98,8 @@ export interface CoreOptions {
   lock?: ChunkPullerOptions['lock'];
   /** Bytes per piece the store serves (readers meet several buffers per chunk). */
   storePieceSize?: number;
+  /** The store opens chunks for reads into buffers, as the S3 store does (InMemoryChunkStore.opened). */
+  storeOpensFiles?: boolean;
   /** Upstream origins (default: HUB only); with several, `multiSource` splits blobs between them. */
   origins?: string[];
   multiSource?: boolean;
@@ -107,7 +109,7 @@ export interface CoreOptions {
 
 export function dataPathCore(options: CoreOptions) {
   const meta = new InMemoryMetadataStore();
-  const store = new InMemoryChunkStore(options.storePieceSize ?? 7);
+  const store = new InMemoryChunkStore(options.storePieceSize ?? 7, { opensFiles: options.storeOpensFiles });
   const upstream = new FakeUpstream();
   const router = new UpstreamRouter(upstream, options.origins ?? [HUB]);
   const ledger = new BlobLedger(meta, store, options.chunkSize);
