@@ -19,6 +19,8 @@ export interface MirrorDeployment {
   startProfile(): Promise<void>;
   /** Writes the profile of the window since startProfile() to `path`. */
   stopProfile(path: string): Promise<void>;
+  /** The last lines the front process wrote (stdout and stderr): why a transfer failed. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -115,6 +117,7 @@ function deploymentOf(
     frontPid: front.pid,
     startProfile: () => front.ipc.call('profile-start'),
     stopProfile: (path) => front.ipc.call('profile-stop', { path }),
+    output: () => front.output(),
     stop: async () => {
       // Front first, so no request reaches a half-stopped back end.
       for (const p of [front, ...all.filter((x) => x !== front)]) await p.stop();
