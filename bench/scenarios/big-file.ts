@@ -17,13 +17,13 @@ type Variant = (typeof VARIANTS)[number]['name'];
 /** Goal of issue 11: the 1 MiB-chunk download within 1.2x the time of the 16 MiB-chunk one. */
 const GOAL_RATIO = 1.2;
 
-/** Sum of a counter's series (every label set) in the mirror's Prometheus text. */
-async function metricSum(url: string, name: string): Promise<number> {
+/** `dingo_metadata_calls_total` per method, from the mirror's Prometheus text. */
+async function metadataCalls(url: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const calls: Record<string, number> = {};
+  for (const m of text.matchAll(/^dingo_metadata_calls_total\{method="(\w+)"\} (\S+)$/gm))
+    calls[m[1]] = Number(m[2]);
+  return calls;
 }
 
 interface Run {
@@ -31,6 +31,8 @@ interface Run {
   cpuPerGiB: number;
   upstreamRatio: number;
   metadataCallsPerChunk: number;
+  /** Calls during the download, per method of the metadata port. */
+  metadataCalls: Record<string, number>;
   chunks: number;
 }
 
@@ -73,7 +75,7 @@ export const bigFileScenario: Scenario = {
         const run = await withGateway(v, async (m) => {
           await waitForQuiet(m.pids);
           await sim.resetStats('fast');
-          const calls0 = await metricSum(m.url, 'dingo_metadata_calls_total');
+          const calls0 = await metadataCalls(m.url);
           const cpu0 = cpuSeconds(m.pids);
           const transfer = await curlDownload(m.url + resolvePath(file), { expectBytes: file.size }).catch(
             (err: Error) => {
@@ -84,12 +86,15 @@ export const bigFileScenario: Scenario = {
           await waitForQuiet(m.pids);
           const cpuS = cpuSeconds(m.pids) - cpu0;
           const chunks = Math.ceil(file.size / v.chunkSize);
-          const calls = (await metricSum(m.url, 'dingo_metadata_calls_total')) - calls0;
+          const calls = Object.entries(await metadataCalls(m.url)).map(
+            ([method, n]) => [method, n - (calls0[method] ?? 0)] as const,
+          );
           return {
             transfer,
             cpuPerGiB: cpuS / gib,
             upstreamRatio: (await sim.bytesServed('fast', file.sha256)) / file.size,
-            metadataCallsPerChunk: calls / chunks,
+            metadataCallsPerChunk: calls.reduce((sum, [, n]) => sum + n, 0) / chunks,
+            metadataCalls: Object.fromEntries(calls),
             chunks,
           };
         });

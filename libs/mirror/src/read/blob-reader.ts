@@ -126,6 +126,8 @@ export class BlobReader {
   ): Promise<void> {
     const first = Math.floor(start / plan.chunkSize);
     const last = Math.floor(end / plan.chunkSize);
+    // Chunks the read-ahead looked at already: each is looked up once, as it enters the window.
+    const seen = new Set<number>();
     for (let index = first; index <= last; index++) {
       const bounds = chunkBounds(plan, index);
       let from = Math.max(start, bounds.start) - bounds.start;
@@ -133,7 +135,7 @@ export class BlobReader {
       // The chunk the client waits for is requested before the read-ahead.
       let part = await this.openChunk(plan, index, from, to, source, !sink.started);
       if (part.from === 'upstream') pulledAhead.add(index);
-      if (readAhead) this.scheduleReadAhead(plan, index, source, pulledAhead);
+      if (readAhead) this.scheduleReadAhead(plan, index, source, pulledAhead, seen);
       for (;;) {
         const counted = pulledAhead.has(index) ? 'upstream' : part.from;
         const copied = part.file
@@ -246,9 +248,12 @@ export class BlobReader {
     index: number,
     source: FileSource,
     pulledAhead: Set<number>,
+    seen: Set<number>,
   ): void {
     const last = Math.min(chunkCount(plan) - 1, index + this.options.readAheadChunks);
     for (let next = index + 1; next <= last; next++) {
+      if (seen.has(next)) continue;
+      seen.add(next);
       const id = { blob: plan.key, index: next };
       if (this.puller.active(id)) {
         pulledAhead.add(next);
