@@ -98,6 +98,7 @@ export interface CoreOptions {
   chunkSize: number;
   retries?: number;
   readAheadChunks?: number;
+  readAheadMinBytes?: number;
   lock?: ChunkPullerOptions['lock'];
   /** Bytes per piece the store serves (readers meet several buffers per chunk). */
   storePieceSize?: number;
@@ -157,6 +158,7 @@ export function dataPathCore(options: CoreOptions) {
   if (options.runReadAhead) readAhead.process(pullChunkHandler(puller, ledger));
   const reader = new BlobReader(ledger, store, puller, verifier, readAhead, usage, {
     readAheadChunks: options.readAheadChunks ?? 0,
+    readAheadMinBytes: options.readAheadMinBytes,
     firstByteTimeoutMs: 5_000,
   });
   return {
