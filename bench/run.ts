@@ -24,6 +24,7 @@ import { BenchContext, BenchFiles, Scenario, ScenarioResult, ScenarioSkipped } f
 import { ttfbScenario } from './scenarios/ttfb';
 import { uploadScenario } from './scenarios/upload';
 import { twoSourceScenario } from './scenarios/two-source';
+import { bigFileScenario } from './scenarios/big-file';
 import { xetScenario } from './scenarios/xet';
 
 /** In run order; memory and modes report on what cache-hit and coalescing measured. */
@@ -42,6 +43,7 @@ const SCENARIOS: Scenario[] = [
   edgeMemoryScenario,
   edgePeersScenario,
   twoSourceScenario,
+  bigFileScenario,
 ];
 
 const started = Date.now();
@@ -223,6 +225,7 @@ async function main(): Promise<void> {
       coldTier: settings.coldTier,
       cliPull: settings.cliPull,
       upload: settings.upload,
+      bigFile: settings.bigFile,
       ttfb: settings.ttfb,
       coalesce: settings.coalesce,
       upstream: settings.upstream,

@@ -18,11 +18,11 @@ export interface MirrorDeployment {
   readonly frontPid: number;
   /** Distributed mode: the S3 server holding the chunks (its process is one of `pids`). */
   readonly s3?: { url: string; pid: number };
-  /** The last few KiB the front process wrote (to explain a failed download). */
-  output(): string;
   startProfile(): Promise<void>;
   /** Writes the profile of the window since startProfile() to `path`. */
   stopProfile(path: string): Promise<void>;
+  /** The last lines the front process wrote (stdout and stderr): why a transfer failed. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -126,9 +126,9 @@ function deploymentOf(
     pids: [...all.map((p) => p.pid), ...(s3 ? [s3.pid] : [])],
     frontPid: front.pid,
     s3,
-    output: front.output,
     startProfile: () => front.ipc.call('profile-start'),
     stopProfile: (path) => front.ipc.call('profile-stop', { path }),
+    output: () => front.output(),
     stop: async () => {
       // Front first, so no request reaches a half-stopped back end.
       for (const p of [front, ...all.filter((x) => x !== front)]) await p.stop();

@@ -23,6 +23,8 @@ export interface BenchSettings {
   cliPull: { size: number };
   /** Issue 9: the object uploaded to a hosted repo. */
   upload: { size: number };
+  /** Issue 11: the big cold file pulled in 1 MiB and in 16 MiB chunks. */
+  bigFile: { size: number };
   ttfb: { probes: number; size: number };
   coalesce: { size: number; clients: number };
   /** Upstream shaping for the cold scenarios (2-4). */
@@ -73,6 +75,7 @@ export function loadBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
     coldTier: { size: size('DINGO_BENCH_COLD_TIER_SIZE', '512MiB', '128MiB') },
     cliPull: { size: size('DINGO_BENCH_CLI_PULL_SIZE', '1GiB', '256MiB') },
     upload: { size: size('DINGO_BENCH_UPLOAD_SIZE', '1GiB', '256MiB') },
+    bigFile: { size: size('DINGO_BENCH_BIG_SIZE', '4GiB', '1GiB') },
     ttfb: {
       probes: int('DINGO_BENCH_TTFB_PROBES', 5, 3),
       size: size('DINGO_BENCH_TTFB_SIZE', '32MiB', '32MiB'),

@@ -53,8 +53,14 @@ export class FsChunkStore implements ChunkStore {
 
   async putFile(id: ChunkId, localPath: string): Promise<void> {
     const target = this.pathOf(id);
-    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-    await rename(localPath, target);
+    // The blob's directory exists for all its chunks but the first: one syscall per chunk, not two.
+    try {
+      await rename(localPath, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+      await rename(localPath, target);
+    }
   }
 
   async delete(id: ChunkId): Promise<void> {

@@ -29,6 +29,30 @@ import {
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 
+/**
+ * The two statements run once or more per chunk pulled, as plain SQL: TypeORM's query builder
+ * costs ~150 us of CPU per findOneBy and ~330 us per upsert, 10x the statement itself, which a
+ * 4 GiB file in 1 MiB chunks pays 4096 times. Backticks quote `index` in both SQLite and MySQL.
+ */
+const CHUNK_COLUMNS = '(`blobKey`, `index`, `size`, `blockSize`, `blockDigests`, `tier`, `storedSize`)';
+const CHUNK_SQL = {
+  get: 'SELECT `size`, `blockSize`, `blockDigests` FROM `chunks` WHERE `blobKey` = ? AND `index` = ?',
+  putSqlite:
+    `INSERT INTO \`chunks\` ${CHUNK_COLUMNS} VALUES (?, ?, ?, ?, ?, 'hot', NULL) ` +
+    'ON CONFLICT (`blobKey`, `index`) DO UPDATE SET `size` = excluded.`size`, ' +
+    "`blockSize` = excluded.`blockSize`, `blockDigests` = excluded.`blockDigests`, `tier` = 'hot', `storedSize` = NULL",
+  putMysql:
+    `INSERT INTO \`chunks\` ${CHUNK_COLUMNS} VALUES (?, ?, ?, ?, ?, 'hot', NULL) ` +
+    'ON DUPLICATE KEY UPDATE `size` = VALUES(`size`), `blockSize` = VALUES(`blockSize`), ' +
+    "`blockDigests` = VALUES(`blockDigests`), `tier` = 'hot', `storedSize` = NULL",
+};
+
+interface ChunkRow {
+  size: number;
+  blockSize: number;
+  blockDigests: string | null;
+}
+
 /** The metadata port on a TypeORM data source (SQLite embedded, MySQL in production). */
 export class TypeOrmMetadataStore implements MetadataPort {
   private readonly revisions: Repository<RevisionEntity>;
@@ -96,8 +120,10 @@ export class TypeOrmMetadataStore implements MetadataPort {
   }
 
   async getChunk(blobKey: string, index: number): Promise<ChunkRecord | undefined> {
-    const row = await this.chunks.findOneBy({ blobKey, index });
-    return row ? chunkRecord(row) : undefined;
+    const [row] = (await this.ds.query(CHUNK_SQL.get, [blobKey, index])) as ChunkRow[];
+    return row
+      ? { blobKey, index, size: row.size, blockSize: row.blockSize, blockDigests: row.blockDigests ?? '' }
+      : undefined;
   }
 
   async countChunks(blobKey: string): Promise<number> {
@@ -124,7 +150,8 @@ export class TypeOrmMetadataStore implements MetadataPort {
 
   async putChunk(r: ChunkRecord): Promise<void> {
     // A chunk (re)stored by a pull lands on the hot tier, uncompressed.
-    await this.chunks.upsert({ ...r, tier: 'hot', storedSize: null }, ['blobKey', 'index']);
+    const upsert = this.ds.options.type === 'mysql' ? CHUNK_SQL.putMysql : CHUNK_SQL.putSqlite;
+    await this.ds.query(upsert, [r.blobKey, r.index, r.size, r.blockSize, r.blockDigests]);
   }
 
   async setChunkPlacement(

@@ -107,6 +107,16 @@ export function registerMirrorMetrics(mirror: Mirror, registry: Registry): void 
       }
     },
   });
+  new Counter({
+    name: 'dingo_metadata_calls_total',
+    help: 'Calls of the metadata store by this process, by method',
+    labelNames: ['method'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [method, calls] of Object.entries(snapshot().metadataCalls)) this.inc({ method }, calls);
+    },
+  });
   new Gauge({
     name: 'dingo_queue_jobs',
     help: 'Pull jobs waiting or running, per queue (cluster-wide in distributed mode)',

@@ -8,6 +8,7 @@ import { modelScopeSource } from '@dingo/modelscope';
 import { statfsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { BlobKey, MemoryCachedChunkStore } from '@dingo/chunk-store';
+import { countedMetadataPort } from '@dingo/metadata-store';
 import {
   ChunkSource,
   UpstreamAddressPolicy,
@@ -23,6 +24,7 @@ import { ApiAnswer, ApiProxy, ApiRequest } from './api/api-proxy';
 import { LocalApiAnswers } from './api/local-api-answers';
 import { BlobIngest, ExpectedBlob } from './blobs/blob-ingest';
 import { BlobLedger } from './blobs/blob-ledger';
+import { chunkBounds } from './blobs/blob-plan';
 import { BlobScrubber } from './blobs/blob-scrubber';
 import { BlobVerifier } from './blobs/blob-verifier';
 import { CachedElsewhere, FileDownload, FileDownloads } from './download/file-downloads';
@@ -71,6 +73,8 @@ export interface MirrorStats {
   offline: boolean;
   /** File bytes pulled per source in multi-source pulls. */
   bytesBySource: Record<string, number>;
+  /** Metadata port calls per method. */
+  metadataCalls: Record<string, number>;
 }
 
 /**
@@ -101,12 +105,15 @@ export class Mirror {
   readonly extraSources: ChunkSource[];
   private readonly sources: BlobSources;
   private readonly log = new Logger('Mirror');
+  /** Metadata port calls per method by the services below (metrics: metadata work per chunk). */
+  private readonly metadataCalls = new Map<string, number>();
 
   constructor(
     readonly config: DingoConfig,
     private readonly adapters: MirrorAdapters,
   ) {
-    const { meta, store } = adapters;
+    const { store } = adapters;
+    const meta = countedMetadataPort(adapters.meta, this.metadataCalls).port;
     this.http = new UpstreamHttp({
       timeoutMs: config.upstreamTimeoutMs,
       // A configured ModelScope endpoint is trusted like a configured hub; its redirects are checked.
@@ -170,8 +177,8 @@ export class Mirror {
       lockTtlMs: config.clusterLockTtlMs,
       limiter: new RateLimiter(config.maxBandwidthBytesPerSec),
       onChunkStored: (plan, index) => {
-        this.verifier.chunkStored(plan, index);
-        this.storage.poke();
+        this.verifier.chunkStored(plan);
+        this.storage.landed(chunkBounds(plan, index).size);
       },
     });
     const reader = (this.reader = new BlobReader(
@@ -183,6 +190,8 @@ export class Mirror {
       this.usage,
       {
         readAheadChunks: config.readAheadChunks,
+        // As many bytes ahead as the default: 4 chunks of 16 MiB (64 chunks of 1 MiB).
+        readAheadMinBytes: config.readAheadChunks * 16 * 1024 * 1024,
         firstByteTimeoutMs: config.upstreamTimeoutMs,
       },
     ));
@@ -487,6 +496,7 @@ export class Mirror {
       scrub: this.scrubber.stats,
       storage: this.storage.stats,
       jobs: Object.fromEntries(this.jobOutcomes),
+      metadataCalls: Object.fromEntries(this.metadataCalls),
       ...this.upstreamHealth(),
     };
   }

@@ -41,27 +41,23 @@ export class BlobVerifier {
   ) {}
 
   /**
-   * A chunk of the blob was stored by this process: extend the in-order hash if it is next, and
-   * verify the blob once all its chunks are there.
+   * A chunk of the blob was stored by this process: extend the in-order hash over the chunks now
+   * stored from its front, and verify the blob once the hash reached its end. Constant metadata
+   * work per chunk (a look at the chunk at the front, not a count of the blob's chunks): a blob of
+   * 4096 chunks must not read its chunk list 4096 times. The hash also starts when an earlier pull
+   * left the first chunks stored, or when a cluster peer pulls them.
    */
-  chunkStored(plan: BlobPlan, index: number): void {
+  chunkStored(plan: BlobPlan): void {
     let prefix = this.prefixes.get(plan.key);
-    if (!prefix && index === 0) {
+    if (!prefix) {
       prefix = { hash: hashFor(plan), next: 0, busy: Promise.resolve(), taken: false };
       this.prefixes.set(plan.key, prefix);
     }
     const total = chunkCount(plan);
-    let step: Promise<unknown>;
-    if (prefix) {
-      const p = prefix;
-      p.busy = p.busy.then(() => this.extend(plan, p));
-      // Outside the `busy` chain: the final check waits for it.
-      step = p.busy.then(() => (p.next === total ? this.verifyIfComplete(plan) : undefined));
-    } else {
-      step = this.ledger.count(plan.key).then(async (n) => {
-        if (n >= total) await this.verifyIfComplete(plan);
-      });
-    }
+    const p = prefix;
+    p.busy = p.busy.then(() => this.extend(plan, p));
+    // Outside the `busy` chain: the final check waits for it.
+    const step = p.busy.then(() => (p.next === total ? this.verifyIfComplete(plan) : undefined));
     step.catch((err) => {
       this.prefixes.delete(plan.key);
       this.log.warn(`verification of ${plan.key} did not run: ${(err as Error).message}`);

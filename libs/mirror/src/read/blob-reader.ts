@@ -29,6 +29,11 @@ const HELD_BACK_BYTES = 64 * 1024;
 
 export interface BlobReaderOptions {
   readAheadChunks: number;
+  /**
+   * Bytes the read-ahead keeps in flight at least, in more chunks when chunks are small: 4 chunks
+   * of 1 MiB leave each chunk's request latency exposed (absent: `readAheadChunks` alone).
+   */
+  readAheadMinBytes?: number;
   /** A client waits at most this long for the first byte of a chunk being pulled (then 504). */
   firstByteTimeoutMs: number;
 }
@@ -126,6 +131,8 @@ export class BlobReader {
   ): Promise<void> {
     const first = Math.floor(start / plan.chunkSize);
     const last = Math.floor(end / plan.chunkSize);
+    // Chunks the read-ahead looked at already: each is looked up once, as it enters the window.
+    const seen = new Set<number>();
     let ahead: Promise<OpenedChunk | undefined> | undefined;
     try {
       for (let index = first; index <= last; index++) {
@@ -138,7 +145,7 @@ export class BlobReader {
         let part = opened ?? (await this.openChunk(plan, index, from, to, source, !sink.started));
         if (index < last) ahead = this.openStoredAhead(plan, index + 1);
         if (part.from === 'upstream') pulledAhead.add(index);
-        if (readAhead) this.scheduleReadAhead(plan, index, source, pulledAhead);
+        if (readAhead) this.scheduleReadAhead(plan, index, source, pulledAhead, seen);
         for (;;) {
           const counted = pulledAhead.has(index) ? 'upstream' : part.from;
           const copied = part.file
@@ -283,14 +290,24 @@ export class BlobReader {
     await Promise.all(Array.from({ length: this.options.readAheadChunks + 1 }, worker));
   }
 
+  /** Chunks read ahead of a reader of this blob (at most 64, the config's ceiling). */
+  private readAheadFor(plan: BlobPlan): number {
+    const { readAheadChunks, readAheadMinBytes = 0 } = this.options;
+    if (readAheadChunks === 0) return 0;
+    return Math.max(readAheadChunks, Math.min(64, Math.ceil(readAheadMinBytes / plan.chunkSize)));
+  }
+
   private scheduleReadAhead(
     plan: BlobPlan,
     index: number,
     source: FileSource,
     pulledAhead: Set<number>,
+    seen: Set<number>,
   ): void {
-    const last = Math.min(chunkCount(plan) - 1, index + this.options.readAheadChunks);
+    const last = Math.min(chunkCount(plan) - 1, index + this.readAheadFor(plan));
     for (let next = index + 1; next <= last; next++) {
+      if (seen.has(next)) continue;
+      seen.add(next);
       const id = { blob: plan.key, index: next };
       if (this.puller.active(id)) {
         pulledAhead.add(next);

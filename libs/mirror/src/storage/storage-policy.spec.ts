@@ -74,6 +74,21 @@ describe('StoragePolicy', () => {
     expect(await blobsLeft()).toEqual([A, B, C]);
   });
 
+  it('reads the usage again only once the chunks landed since may have reached a limit', async () => {
+    const p = policy({ maxBytes: 100 }); // 60 bytes stored: 40 may land
+    const rounds = () => meta.calls.storageUsage ?? 0;
+    await p.enforce();
+    const before = rounds();
+    p.landed(30);
+    p.landed(9);
+    await p.enforce(); // one round of its own, none queued by the landings
+    expect(rounds()).toBe(before + 1);
+    p.landed(39);
+    p.landed(1);
+    await p.enforce(); // the 40th byte queued a round before it
+    expect(rounds()).toBe(before + 3);
+  });
+
   it("never evicts a pinned repo's blobs, a retained blob, or one being read", async () => {
     await meta.putFile({
       repoType: 'model',

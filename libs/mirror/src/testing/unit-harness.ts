@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import { InMemoryChunkStore } from '@dingo/chunk-store/testing';
-import { JobOptions, JobQueue } from '@dingo/jobs';
+import { JobHandler, JobOptions, JobQueue } from '@dingo/jobs';
 import { InMemoryMetadataStore } from '@dingo/metadata-store/testing';
 import { UpstreamRouter } from '@dingo/upstream';
 import { FakeAnswer, FakeUpstream } from '@dingo/upstream/testing';
@@ -23,12 +23,13 @@ import { LocatedFile } from '../files/located-file';
 import { RevisionCache } from '../files/revision-cache';
 import { ChunkPuller, ChunkPullerOptions } from '../pull/chunk-puller';
 import { BlobSources } from '../pull/blob-sources';
-import { PullChunkJob } from '../pull/pull-chunk-job';
+import { PullChunkJob, pullChunkHandler } from '../pull/pull-chunk-job';
 import { StagingArea } from '../pull/staging-area';
 import { UpstreamFileReader } from '../pull/upstream-file-reader';
 import { BlobReader } from '../read/blob-reader';
 import { ByteSink } from '../read/byte-sink';
 import { BlobUsage } from '../storage/blob-usage';
+import { StorageLimits, StoragePolicy } from '../storage/storage-policy';
 
 /**
  * The mirror's data-path services built on fakes at every port (in-memory metadata and chunk
@@ -74,14 +75,16 @@ export function rangeAnswer(bytes: Buffer, range: string | undefined): FakeAnswe
   };
 }
 
-/** A job queue that records what was added and runs nothing. */
+/** A job queue that records what was added; it runs nothing unless given a handler. */
 export class RecordingQueue<T> implements JobQueue<T> {
   readonly added: Array<{ data: T; opts?: JobOptions }> = [];
+  private handler?: JobHandler<T>;
   async add(data: T, opts?: JobOptions): Promise<void> {
     this.added.push({ data, opts });
+    void this.handler?.(data, { progress: async () => undefined }).catch(() => undefined);
   }
-  process(): void {
-    return undefined;
+  process(handler: JobHandler<T>): void {
+    this.handler = handler;
   }
   async depth() {
     return { waiting: this.added.length, active: 0 };
@@ -95,6 +98,7 @@ export interface CoreOptions {
   chunkSize: number;
   retries?: number;
   readAheadChunks?: number;
+  readAheadMinBytes?: number;
   lock?: ChunkPullerOptions['lock'];
   /** Bytes per piece the store serves (readers meet several buffers per chunk). */
   storePieceSize?: number;
@@ -105,6 +109,10 @@ export interface CoreOptions {
   multiSource?: boolean;
   /** Work stealing between pieces of a chunk (off unless given: exact ranges in most tests). */
   stealMinBytes?: number;
+  /** Read-ahead jobs are run as a worker would (default: only recorded). */
+  runReadAhead?: boolean;
+  /** A storage policy poked by every chunk stored, as the mirror wires it (default: none). */
+  storage?: Partial<StorageLimits>;
 }
 
 export function dataPathCore(options: CoreOptions) {
@@ -126,19 +134,33 @@ export function dataPathCore(options: CoreOptions) {
   const staging = new StagingArea(stagingDir, 0);
   const verifier = new BlobVerifier(ledger, store, (plan) => sources?.distrust(plan.key));
   const stored: Array<[string, number]> = [];
+  const usage = new BlobUsage(meta, 60_000);
+  const storage =
+    options.storage &&
+    new StoragePolicy(meta, ledger, undefined, usage, {
+      maxBytes: 0,
+      hotTierBytes: 0,
+      minFreeBytes: 0,
+      dataDir: stagingDir,
+      graceMs: 0,
+      promoteAfterReads: 2,
+      ...options.storage,
+    });
   const puller = new ChunkPuller(ledger, store, staging, fileReader, {
     sources,
     retries: options.retries ?? 2,
     lock: options.lock,
     onChunkStored: (plan, index) => {
       stored.push([plan.key, index]);
-      verifier.chunkStored(plan, index);
+      verifier.chunkStored(plan);
+      storage?.landed(chunkBounds(plan, index).size);
     },
   });
   const readAhead = new RecordingQueue<PullChunkJob>();
-  const usage = new BlobUsage(meta, 60_000);
+  if (options.runReadAhead) readAhead.process(pullChunkHandler(puller, ledger));
   const reader = new BlobReader(ledger, store, puller, verifier, readAhead, usage, {
     readAheadChunks: options.readAheadChunks ?? 0,
+    readAheadMinBytes: options.readAheadMinBytes,
     firstByteTimeoutMs: 5_000,
   });
   return {
@@ -153,6 +175,7 @@ export function dataPathCore(options: CoreOptions) {
     sources,
     readAhead,
     usage,
+    storage,
     reader,
     /** Chunks this puller stored, in order. */
     stored,
@@ -165,6 +188,7 @@ export function dataPathCore(options: CoreOptions) {
     async close() {
       await puller.close();
       await verifier.idle();
+      await storage?.stop();
       await usage.close();
       rmSync(stagingDir, { recursive: true, force: true });
     },
