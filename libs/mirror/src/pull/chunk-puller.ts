@@ -14,6 +14,7 @@ import { ChunkPeers, fillFromPeers, PeerStats } from './chunk-peers';
 import { BlobSource, BlobSources, ChunkPiece } from './blob-sources';
 import { StagingArea } from './staging-area';
 import { UpstreamFileError, UpstreamFileReader } from './upstream-file-reader';
+import { WriteBatch } from './write-batch';
 
 export interface PullStats {
   upstreamBytes: number;
@@ -213,25 +214,31 @@ export class ChunkPuller {
     const digester = new BlockDigester(blockSizeFor(plan.chunkSize));
     const sources = blobSources ? await blobSources.sourcesFor(source) : [];
     if (sources.length) await this.pullPieces(plan, index, source, file, staging, sources, digester);
+    // Readers follow what is written: the first bytes at once, then in batches (fewer writes).
+    const batch = new WriteBatch(staging.fd);
+    const flush = async () => file.advance(await batch.flush(file.written));
     for (let attempt = 0; file.written < size; attempt++) {
       let meter: ReturnType<BlobSources['meterRouted']> | undefined;
       try {
         const body = await this.reader.open(source, start + file.written, end, this.stopping.signal);
         meter = blobSources?.meterRouted();
         for await (const part of body as AsyncIterable<Buffer>) {
-          const take = Math.min(part.length, size - file.written);
+          const take = Math.min(part.length, size - file.written - batch.bytes);
           const piece = take === part.length ? part : part.subarray(0, take);
           await limiter?.take(take);
-          await writeAt(staging.fd, piece, take, file.written);
           digester.update(piece);
           this.stats.upstreamBytes += take;
           meter?.add(take);
-          file.advance(take);
+          const full = batch.add(piece);
+          if (full || file.written === 0 || file.written + batch.bytes >= size) await flush();
           if (file.written >= size) break;
         }
+        await flush();
         meter?.end();
       } catch (err) {
         meter?.end();
+        // The bytes received before the failure are good (and digested): the resume starts after them.
+        await flush();
         if (!isRetryable(err) || attempt >= retries || this.stopping.signal.aborted) throw err;
         this.stats.retries++;
         this.log.warn(
