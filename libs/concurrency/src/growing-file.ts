@@ -71,8 +71,6 @@ export class FirstByteTimeoutError extends Error {
   }
 }
 
-const MAX_READ_BYTES = 256 * 1024;
-
 class TailReader extends Readable {
   private waiting = false;
 
@@ -109,10 +107,7 @@ class TailReader extends Readable {
       }
       return;
     }
-    // Reads of at most 256 KiB: each of the many readers of one coalesced pull holds about one read
-    // in its stream and one in its socket, so this bounds memory per client (was 1 MiB: 32 clients
-    // of a cold file peaked at ~160 MiB above idle).
-    const length = Math.min(available, Math.max(size, 64 * 1024), MAX_READ_BYTES);
+    const length = Math.min(available, Math.max(size, 64 * 1024), 1024 * 1024);
     const buf = Buffer.allocUnsafe(length);
     read(this.fd, buf, 0, length, this.pos, (err, n) => {
       if (err) return this.destroy(err);
