@@ -43,11 +43,7 @@ RUN node scripts/build.js
 
 # --- runtime: no compiler, non-root, code owned by root (read-only to the service user).
 FROM ${NODE_IMAGE} AS runtime
-# Young-generation semi-spaces of 4 MiB (V8's default grows them to 16 MiB during start-up and keeps
-# them resident): ~20 MiB less RSS per process; the serving path reuses its buffers, so the extra
-# scavenges cost little. Same flag as `npm start` (package.json).
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-semi-space-size=4 \
     DINGO_HOST=0.0.0.0 \
     DINGO_DATA_DIR=/data
 WORKDIR /app
