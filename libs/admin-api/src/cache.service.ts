@@ -105,6 +105,7 @@ export class CacheService {
       await tx.getRepository(ApiCacheEntity).delete({ repoKey: key });
       await tx.getRepository(RepoEntity).delete({ key });
     });
+    this.mirror?.forgetRepo(repo);
     let blobsDeleted = 0;
     for (const blobKey of candidateBlobs) {
       if (await this.stillReferenced(blobKey)) continue;

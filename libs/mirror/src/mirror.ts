@@ -98,6 +98,8 @@ export class Mirror {
   private readonly downloads: FileDownloads;
   private readonly reader: BlobReader;
   private readonly api: ApiProxy;
+  private readonly locator: FileLocator;
+  private readonly revisions: RevisionCache;
   private readonly sync: RepoSync;
   private readonly hosted = new HostedSlot();
   private readonly ingest: BlobIngest;
@@ -138,10 +140,10 @@ export class Mirror {
       config.authVerdictTtlSeconds * 1000,
       config.offlineVerdictGraceSeconds * 1000,
     );
-    const revisions = new RevisionCache(meta, config.revisionTtlSeconds * 1000);
+    const revisions = (this.revisions = new RevisionCache(meta, config.revisionTtlSeconds * 1000));
     const manifests = new CommitManifests(meta, this.router);
     this.extraSources = config.modelscope.url ? [modelScopeSource(config.modelscope, this.http)] : [];
-    const locator = new FileLocator(
+    const locator = (this.locator = new FileLocator(
       meta,
       this.router,
       this.access,
@@ -149,7 +151,7 @@ export class Mirror {
       revisions,
       this.hosted,
       this.extraSources,
-    );
+    ));
     const ledger = (this.ledger = new BlobLedger(meta, store, config.chunkSizeBytes));
     const fileReader = new UpstreamFileReader(this.router, undefined, this.extraSources);
     this.sources = new BlobSources(this.router, fileReader, this.router.book, {
@@ -348,6 +350,16 @@ export class Mirror {
     const sha = hash.digest('hex');
     if (await this.ledger.isVerified(blobKey)) this.chunkHashes.set(name, sha);
     return sha;
+  }
+
+  /**
+   * An admin removed a cached repo's records from the store: its records kept in memory go too, so
+   * the next request asks again and records anew (other nodes re-read theirs within a minute).
+   */
+  forgetRepo(repo: RepoRef): void {
+    this.locator.forgetRepo(repo);
+    this.revisions.forgetRepo(repo);
+    this.api.forgetRepo(repo);
   }
 
   /** Deletes a blob's chunks (an admin removed every cached repo that used it). */

@@ -62,9 +62,11 @@ export class ApiProxy {
   private readonly refreshes = new SingleFlight<ApiAnswer>();
   /**
    * Cached answers also kept in memory (records are never edited, only replaced by this process or
-   * by another node's refresh, which a stale entry is re-read from the store for).
+   * by another node's refresh, which a stale entry is re-read from the store for), for a minute at
+   * most: an admin may remove a repo's answers on another node.
    */
   private readonly recent = new LRUCache<string, ApiCacheRecord>({
+    ttl: 60_000,
     maxSize: 32 * 1024 * 1024,
     maxEntrySize: 4 * 1024 * 1024,
     sizeCalculation: (r) => r.body.length + 1024,
@@ -269,6 +271,12 @@ export class ApiProxy {
     const action = route?.action;
     if (!action || action.kind === 'other') return false;
     return action.revision !== undefined && isCommitHash(action.revision);
+  }
+
+  /** Forgets the repo's answers kept in memory (an admin removed them from the store). */
+  forgetRepo(repo: RepoRef): void {
+    const key = repoKey(repo);
+    for (const [k, record] of [...this.recent.entries()]) if (record.repoKey === key) this.recent.delete(k);
   }
 
   /** Observers forget a repo that is gone (a hosted repo deleted). */

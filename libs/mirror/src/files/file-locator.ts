@@ -27,6 +27,8 @@ import { RevisionCache } from './revision-cache';
 import { fileFromManifest, LocatedFile, locatedFile } from './located-file';
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** How long a record read from the store is trusted in memory. */
+const MEMORY_TTL_MS = 60_000;
 const GIT_SHA1 = /^[0-9a-f]{40}$/;
 
 /**
@@ -38,8 +40,11 @@ const GIT_SHA1 = /^[0-9a-f]{40}$/;
  */
 export class FileLocator {
   private readonly log = new Logger(FileLocator.name);
-  /** A file at a commit never changes: records read or written here are kept (no database trip on a warm request). */
-  private readonly files = growingLru<string, FileRecord>(20_000);
+  /**
+   * A file at a commit never changes: records read or written here are kept (no database trip on a
+   * warm request), for a minute at most, since an admin may remove a repo's records on another node.
+   */
+  private readonly files = growingLru<string, FileRecord>(20_000, { ttl: MEMORY_TTL_MS });
 
   constructor(
     private readonly meta: MetadataPort,
@@ -117,6 +122,12 @@ export class FileLocator {
     const file = fileFromManifest(repo, commit, entry);
     await this.putFile(file);
     return locatedFile(file, via);
+  }
+
+  /** Forgets the repo's records kept in memory (an admin removed them from the store). */
+  forgetRepo(repo: RepoRef): void {
+    const prefix = `${repo.type}/${repo.id}@`;
+    for (const key of [...this.files.keys()]) if (key.startsWith(prefix)) this.files.delete(key);
   }
 
   private async getFile(repo: RepoRef, commit: string, path: string): Promise<FileRecord | undefined> {

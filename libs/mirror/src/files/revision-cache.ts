@@ -27,6 +27,12 @@ export class RevisionCache {
     return allowStale || this.fresh(rec) ? rec.commit : undefined;
   }
 
+  /** Forgets the repo's records kept in memory (an admin removed them from the store). */
+  forgetRepo(repo: RepoRef): void {
+    const prefix = `${repo.type}/${repo.id}@`;
+    for (const key of [...this.recent.keys()]) if (key.startsWith(prefix)) this.recent.delete(key);
+  }
+
   async remember(repo: RepoRef, revision: string, commit: string): Promise<void> {
     if (isCommitHash(revision)) return;
     const rec = { repoType: repo.type, repoId: repo.id, revision, commit, fetchedAt: Date.now() };
