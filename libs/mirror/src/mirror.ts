@@ -192,8 +192,6 @@ export class Mirror {
       this.usage,
       {
         readAheadChunks: config.readAheadChunks,
-        // As many bytes ahead as the default: 4 chunks of 16 MiB (64 chunks of 1 MiB).
-        readAheadMinBytes: config.readAheadChunks * 16 * 1024 * 1024,
         firstByteTimeoutMs: config.upstreamTimeoutMs,
       },
     ));

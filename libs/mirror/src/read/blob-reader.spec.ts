@@ -88,23 +88,6 @@ describe('BlobReader', () => {
     ]);
   });
 
-  it('reads as many bytes ahead in small chunks as in big ones (readAheadMinBytes)', async () => {
-    const long = lfsFile(80, 'long.bin');
-    const queued = async (chunkSize: number) => {
-      core = dataPathCore({ chunkSize, readAheadChunks: 1, readAheadMinBytes: 32 });
-      core.serve(long.bytes);
-      const plan = await core.ledger.plan(long.file);
-      await core.reader.stream(plan, { file: long.file }, 0, 3, memorySink().sink);
-      await new Promise((r) => setImmediate(r));
-      const indexes = core.readAhead.added.map((j) => j.data.index);
-      await core.close();
-      return indexes;
-    };
-    expect(await queued(8)).toEqual([1, 2, 3, 4]); // 32 bytes ahead: 4 chunks of 8
-    expect(await queued(32)).toEqual([1]); // one chunk already holds them
-    core = dataPathCore({ chunkSize: 16 }); // for afterEach
-  });
-
   it('refuses a blob whose bytes do not hash to its name: no byte of its tail is sent, nothing is kept', async () => {
     core = dataPathCore({ chunkSize: 16 });
     const tampered = Buffer.from(bytes);

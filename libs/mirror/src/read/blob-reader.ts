@@ -29,11 +29,6 @@ const HELD_BACK_BYTES = 64 * 1024;
 
 export interface BlobReaderOptions {
   readAheadChunks: number;
-  /**
-   * Bytes the read-ahead keeps in flight at least, in more chunks when chunks are small: 4 chunks
-   * of 1 MiB leave each chunk's request latency exposed (absent: `readAheadChunks` alone).
-   */
-  readAheadMinBytes?: number;
   /** A client waits at most this long for the first byte of a chunk being pulled (then 504). */
   firstByteTimeoutMs: number;
 }
@@ -290,13 +285,6 @@ export class BlobReader {
     await Promise.all(Array.from({ length: this.options.readAheadChunks + 1 }, worker));
   }
 
-  /** Chunks read ahead of a reader of this blob (at most 64, the config's ceiling). */
-  private readAheadFor(plan: BlobPlan): number {
-    const { readAheadChunks, readAheadMinBytes = 0 } = this.options;
-    if (readAheadChunks === 0) return 0;
-    return Math.max(readAheadChunks, Math.min(64, Math.ceil(readAheadMinBytes / plan.chunkSize)));
-  }
-
   private scheduleReadAhead(
     plan: BlobPlan,
     index: number,
@@ -304,7 +292,7 @@ export class BlobReader {
     pulledAhead: Set<number>,
     seen: Set<number>,
   ): void {
-    const last = Math.min(chunkCount(plan) - 1, index + this.readAheadFor(plan));
+    const last = Math.min(chunkCount(plan) - 1, index + this.options.readAheadChunks);
     for (let next = index + 1; next <= last; next++) {
       if (seen.has(next)) continue;
       seen.add(next);

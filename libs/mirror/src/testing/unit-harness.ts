@@ -98,7 +98,6 @@ export interface CoreOptions {
   chunkSize: number;
   retries?: number;
   readAheadChunks?: number;
-  readAheadMinBytes?: number;
   lock?: ChunkPullerOptions['lock'];
   /** Bytes per piece the store serves (readers meet several buffers per chunk). */
   storePieceSize?: number;
@@ -160,7 +159,6 @@ export function dataPathCore(options: CoreOptions) {
   if (options.runReadAhead) readAhead.process(pullChunkHandler(puller, ledger));
   const reader = new BlobReader(ledger, store, puller, verifier, readAhead, usage, {
     readAheadChunks: options.readAheadChunks ?? 0,
-    readAheadMinBytes: options.readAheadMinBytes,
     firstByteTimeoutMs: 5_000,
   });
   return {
