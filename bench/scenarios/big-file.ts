@@ -5,7 +5,7 @@ import { curlDownload, Transfer } from '../lib/download-clients';
 import { profileWhile } from '../lib/profiling';
 import { GiB, MiB } from '../lib/settings';
 import { measure, mibPerSecond, pairedRatio } from '../lib/stats';
-import { BenchContext, resolvePath, Scenario, ScenarioOutcome } from './scenario';
+import { BenchContext, resolvePath, Scenario, ScenarioOutcome, TableRow } from './scenario';
 
 /** The two chunk sizes compared: many small chunks vs the default. */
 const VARIANTS = [
@@ -126,7 +126,14 @@ export const bigFileScenario: Scenario = {
       }
     }
 
-    const per = (v: Variant, pick: (r: Run) => number) => runs[v].map(pick);
+    // One row: the same measure of both chunk sizes side by side.
+    const sideBySide = (metric: string, unit: string, pick: (r: Run) => number, note?: string): TableRow => ({
+      metric,
+      mirror: measure(unit, runs['1MiB'].map(pick)),
+      baselineName: '16 MiB chunks',
+      baseline: measure(unit, runs['16MiB'].map(pick)),
+      ...(note && { note }),
+    });
     return {
       rows: [
         {
@@ -138,56 +145,22 @@ export const bigFileScenario: Scenario = {
           ratioMeaning: `1 MiB / 16 MiB chunks, lower is better (goal <= ${GOAL_RATIO})`,
           note: `${gib.toFixed(gib < 1 ? 2 : 0)} GiB file, unshaped upstream, one curl client`,
         },
-        {
-          metric: 'cold download throughput, MiB/s',
-          mirror: measure(
-            'MiB/s',
-            per('1MiB', (r) => mibPerSecond(file.size, r.transfer.totalS)),
-          ),
-          baselineName: '16 MiB chunks',
-          baseline: measure(
-            'MiB/s',
-            per('16MiB', (r) => mibPerSecond(file.size, r.transfer.totalS)),
-          ),
-        },
-        {
-          metric: 'gateway CPU per GiB pulled, s',
-          mirror: measure(
-            's',
-            per('1MiB', (r) => r.cpuPerGiB),
-          ),
-          baselineName: '16 MiB chunks',
-          baseline: measure(
-            's',
-            per('16MiB', (r) => r.cpuPerGiB),
-          ),
-        },
-        {
-          metric: 'metadata store calls per chunk',
-          mirror: measure(
-            'calls',
-            per('1MiB', (r) => r.metadataCallsPerChunk),
-          ),
-          baselineName: '16 MiB chunks',
-          baseline: measure(
-            'calls',
-            per('16MiB', (r) => r.metadataCallsPerChunk),
-          ),
-          note: `dingo_metadata_calls_total over ${runs['1MiB'][0]?.chunks} and ${runs['16MiB'][0]?.chunks} chunks: the same when per-chunk work is constant`,
-        },
-        {
-          metric: 'upstream bytes / file size',
-          mirror: measure(
-            'x',
-            per('1MiB', (r) => r.upstreamRatio),
-          ),
-          baselineName: '16 MiB chunks',
-          baseline: measure(
-            'x',
-            per('16MiB', (r) => r.upstreamRatio),
-          ),
-          note: 'target 1.0 (each byte fetched once)',
-        },
+        sideBySide('cold download throughput, MiB/s', 'MiB/s', (r) =>
+          mibPerSecond(file.size, r.transfer.totalS),
+        ),
+        sideBySide('gateway CPU per GiB pulled, s', 's', (r) => r.cpuPerGiB),
+        sideBySide(
+          'metadata store calls per chunk',
+          'calls',
+          (r) => r.metadataCallsPerChunk,
+          `dingo_metadata_calls_total over ${runs['1MiB'][0]?.chunks} and ${runs['16MiB'][0]?.chunks} chunks: the same when per-chunk work is constant`,
+        ),
+        sideBySide(
+          'upstream bytes / file size',
+          'x',
+          (r) => r.upstreamRatio,
+          'target 1.0 (each byte fetched once)',
+        ),
       ],
       details: { fileBytes: file.size, runs },
       profiles,

@@ -1,6 +1,5 @@
-import { BlobPlan, chunkBounds, chunkCount } from '../blobs/blob-plan';
-import { BlockDigester, blockSizeFor } from '../blobs/block-digests';
-import { dataPathCore, lfsFile, memorySink } from '../testing/unit-harness';
+import { chunkCount } from '../blobs/blob-plan';
+import { dataPathCore, lfsFile, memorySink, seedChunks } from '../testing/unit-harness';
 
 /**
  * Metadata work per chunk must not grow with the file: a 4 GiB file in 1 MiB chunks is 4096
@@ -27,7 +26,8 @@ async function coldPull(chunks: number, storedBefore = 0) {
     const { bytes, file } = lfsFile(chunks * CHUNK - 123);
     core.serve(bytes);
     const plan = await core.ledger.plan(file);
-    await storeChunks(core, plan, bytes, storedBefore);
+    // The first chunks as an earlier, interrupted pull would have left them.
+    await seedChunks(core, plan, bytes, storedBefore);
     const before = { ...core.meta.calls };
     const { sink, received } = memorySink();
     await core.reader.stream(plan, { file }, 0, bytes.length - 1, sink);
@@ -41,24 +41,6 @@ async function coldPull(chunks: number, storedBefore = 0) {
     return { perChunk: total / chunkCount(plan), scans, pulled: core.stored.length };
   } finally {
     await core.close();
-  }
-}
-
-/** Records the first `n` chunks as an earlier, interrupted pull would have left them. */
-async function storeChunks(core: Core, plan: BlobPlan, bytes: Buffer, n: number): Promise<void> {
-  for (let index = 0; index < n; index++) {
-    const { start, end } = chunkBounds(plan, index);
-    const chunk = bytes.subarray(start, end + 1);
-    core.store.put({ blob: plan.key, index }, chunk);
-    const digester = new BlockDigester(blockSizeFor(plan.chunkSize));
-    digester.update(chunk);
-    await core.ledger.record({
-      blobKey: plan.key,
-      index,
-      size: chunk.length,
-      blockSize: digester.blockSize,
-      blockDigests: digester.finish(),
-    });
   }
 }
 

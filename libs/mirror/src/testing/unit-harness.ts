@@ -200,7 +200,19 @@ export async function seedBlob(
   bytes: Buffer,
 ): Promise<BlobPlan> {
   const plan = await core.ledger.plan({ blobKey: file.blobKey, size: file.size });
-  for (let index = 0; index < chunkCount(plan); index++) {
+  await seedChunks(core, plan, bytes, chunkCount(plan));
+  await core.ledger.setState(plan.key, 'verified');
+  return plan;
+}
+
+/** Stores and records the blob's first `count` chunks (with block digests), as a pull would have. */
+export async function seedChunks(
+  core: Pick<ReturnType<typeof dataPathCore>, 'ledger' | 'store'>,
+  plan: BlobPlan,
+  bytes: Buffer,
+  count: number,
+): Promise<void> {
+  for (let index = 0; index < count; index++) {
     const { start, end } = chunkBounds(plan, index);
     const chunk = bytes.subarray(start, end + 1);
     core.store.put({ blob: plan.key, index }, chunk);
@@ -214,8 +226,6 @@ export async function seedBlob(
       blockDigests: digester.finish(),
     });
   }
-  await core.ledger.setState(plan.key, 'verified');
-  return plan;
 }
 
 /** A client socket in memory: a ByteSink over a Writable that keeps what it got. */
